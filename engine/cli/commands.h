@@ -1,0 +1,36 @@
+// The command-line interface: one CLI11 app with a subcommand per file (cli_<name>.cpp).
+//
+// Exit codes (stable, documented in README): 0 success; 1 the command ran and found problems
+// (lint errors, validation failures, rejects over the limit); 2 usage error; 3 a conflict that
+// needs a decision (changed mapping, lock held); 4 a database or connection failure;
+// 130 interrupted.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace mapengine::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFindings = 1;
+inline constexpr int kExitUsage = 2;
+inline constexpr int kExitConflict = 3;
+inline constexpr int kExitDatabase = 4;
+inline constexpr int kExitInterrupted = 130;
+
+// Parses argv and runs the chosen subcommand; returns the process exit code.
+int run(int argc, char** argv);
+
+// Each subcommand file defines one of these: it adds its CLI11 subcommand to `app` and returns
+// the function that runs it once parsing succeeded.
+using Runner = std::function<int()>;
+Runner add_lint_command(CLI::App& app);
+Runner add_apply_command(CLI::App& app);
+Runner add_validate_command(CLI::App& app);
+Runner add_report_command(CLI::App& app);
+Runner add_explain_command(CLI::App& app);
+Runner add_scaffold_command(CLI::App& app);
+Runner add_transforms_command(CLI::App& app);
+
+}  // namespace mapengine::cli

@@ -1,0 +1,42 @@
+#include "engine/common/error.h"
+
+#include <fmt/format.h>
+
+namespace mapengine {
+
+std::string_view to_string(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kUsage: return "usage";
+    case ErrorKind::kSpec: return "spec";
+    case ErrorKind::kData: return "data";
+    case ErrorKind::kDatabase: return "database";
+    case ErrorKind::kConnection: return "connection";
+    case ErrorKind::kIo: return "io";
+    case ErrorKind::kConflict: return "conflict";
+    case ErrorKind::kInterrupted: return "interrupted";
+    case ErrorKind::kInternal: return "internal";
+  }
+  return "unknown";
+}
+
+std::string SourceLocation::to_string() const {
+  if (line <= 0) return file;
+  if (column <= 0) return fmt::format("{}:{}", file, line);
+  return fmt::format("{}:{}:{}", file, line, column);
+}
+
+bool Error::is_transient() const {
+  if (kind_ == ErrorKind::kConnection) return true;
+  if (kind_ != ErrorKind::kDatabase) return false;
+  // 40001 serialization_failure, 40P01 deadlock_detected, 08xxx connection exceptions,
+  // 57P01..57P03 admin shutdown / crash shutdown / cannot connect now, 53300 too many connections.
+  return sqlstate_ == "40001" || sqlstate_ == "40P01" || sqlstate_.rfind("08", 0) == 0 ||
+         sqlstate_ == "57P01" || sqlstate_ == "57P02" || sqlstate_ == "57P03" ||
+         sqlstate_ == "53300";
+}
+
+Error Error::spec(const SourceLocation& where, std::string_view message) {
+  return {ErrorKind::kSpec, fmt::format("{}: {}", where.to_string(), message)};
+}
+
+}  // namespace mapengine

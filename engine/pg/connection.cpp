@@ -1,0 +1,226 @@
+#include "engine/pg/connection.h"
+
+#include <fmt/format.h>
+
+#include <memory>
+
+#include "engine/common/error.h"
+#include "engine/common/secrets.h"
+
+namespace mapengine::pg {
+namespace {
+
+std::string field(PGresult* result, int code) {
+  const char* value = result ? PQresultErrorField(result, code) : nullptr;
+  return value ? value : "";
+}
+
+std::string trim_newline(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+void throw_error(PGconn* conn, PGresult* result, std::string_view role, std::string_view what) {
+  std::string sqlstate = field(result, PG_DIAG_SQLSTATE);
+  std::string primary = field(result, PG_DIAG_MESSAGE_PRIMARY);
+  std::string detail = field(result, PG_DIAG_MESSAGE_DETAIL);
+  std::string context = field(result, PG_DIAG_CONTEXT);
+  bool connection_lost = conn == nullptr || PQstatus(conn) != CONNECTION_OK;
+  if (primary.empty()) {
+    primary = trim_newline(conn ? PQerrorMessage(conn) : "connection failed");
+  }
+  std::string message = fmt::format("{}: {} failed: {}", role, what, primary);
+  if (!sqlstate.empty()) message += fmt::format(" [SQLSTATE {}]", sqlstate);
+  if (!detail.empty()) message += fmt::format(" (DETAIL: {})", detail);
+  if (!context.empty()) message += fmt::format(" (CONTEXT: {})", trim_newline(context));
+  ErrorKind kind = (connection_lost || sqlstate.rfind("08", 0) == 0 || sqlstate.empty())
+                       ? ErrorKind::kConnection
+                       : ErrorKind::kDatabase;
+  if (sqlstate.empty() && connection_lost) sqlstate = "08006";
+  throw Error(kind, std::move(message), std::move(sqlstate), std::move(context));
+}
+
+Connection::Connection(const std::string& conninfo, std::string role) : role_(std::move(role)) {
+  conn_ = PQconnectdb(conninfo.c_str());
+  if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
+    std::string message = conn_ ? trim_newline(PQerrorMessage(conn_)) : "out of memory";
+    if (conn_) PQfinish(conn_);
+    conn_ = nullptr;
+    message = redact_secret(message, password_of(conninfo));
+    throw Error(ErrorKind::kConnection,
+                fmt::format("{}: cannot connect to {}: {}", role_, redact_conninfo(conninfo),
+                            message),
+                "08001");
+  }
+  // Server notices go nowhere: mapengine reports what matters itself.
+  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+}
+
+Connection::Connection(Connection&& other) noexcept
+    : conn_(other.conn_), role_(std::move(other.role_)) {
+  other.conn_ = nullptr;
+}
+
+Connection& Connection::operator=(Connection&& other) noexcept {
+  if (this != &other) {
+    if (conn_) PQfinish(conn_);
+    conn_ = other.conn_;
+    role_ = std::move(other.role_);
+    other.conn_ = nullptr;
+  }
+  return *this;
+}
+
+Connection::~Connection() {
+  if (conn_) PQfinish(conn_);
+}
+
+void Connection::fail(PGresult* result, std::string_view what) {
+  std::unique_ptr<PGresult, decltype(&PQclear)> guard(result, &PQclear);
+  throw_error(conn_, result, role_, what);
+}
+
+Result Connection::check(PGresult* result, std::string_view what) {
+  ExecStatusType status = result ? PQresultStatus(result) : PGRES_FATAL_ERROR;
+  if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) {
+    return Result(result);
+  }
+  fail(result, what);
+}
+
+namespace {
+std::string describe(std::string_view sql) {
+  std::string text(sql.substr(0, 60));
+  for (char& c : text) {
+    if (c == '\n' || c == '\t') c = ' ';
+  }
+  return sql.size() > 60 ? "statement \"" + text + "...\"" : "statement \"" + text + "\"";
+}
+}  // namespace
+
+Result Connection::exec(std::string_view sql) {
+  std::string text(sql);
+  return check(PQexec(conn_, text.c_str()), describe(sql));
+}
+
+Result Connection::exec(std::string_view sql, const std::vector<Param>& params) {
+  std::string text(sql);
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const Param& p : params) values.push_back(p ? p->c_str() : nullptr);
+  return check(PQexecParams(conn_, text.c_str(), static_cast<int>(values.size()), nullptr,
+                            values.data(), nullptr, nullptr, 0),
+               describe(sql));
+}
+
+void Connection::copy_in_begin(std::string_view copy_sql) {
+  std::string text(copy_sql);
+  PGresult* result = PQexec(conn_, text.c_str());
+  if (result == nullptr || PQresultStatus(result) != PGRES_COPY_IN) fail(result, describe(copy_sql));
+  PQclear(result);
+}
+
+void Connection::copy_in_send(std::string_view data) {
+  if (PQputCopyData(conn_, data.data(), static_cast<int>(data.size())) != 1) {
+    throw_error(conn_, nullptr, role_, "sending COPY data");
+  }
+}
+
+long Connection::copy_in_end() {
+  if (PQputCopyEnd(conn_, nullptr) != 1) throw_error(conn_, nullptr, role_, "ending COPY");
+  Result last;
+  PGresult* failed = nullptr;
+  while (PGresult* result = PQgetResult(conn_)) {
+    if (PQresultStatus(result) != PGRES_COMMAND_OK && failed == nullptr) {
+      failed = result;
+      continue;
+    }
+    if (result != failed) last = Result(result);
+  }
+  if (failed != nullptr) fail(failed, "COPY");
+  return last.affected();
+}
+
+void Connection::copy_in_abort(std::string_view reason) {
+  std::string text(reason);
+  PQputCopyEnd(conn_, text.c_str());
+  while (PGresult* result = PQgetResult(conn_)) PQclear(result);
+}
+
+long Connection::copy_out(std::string_view copy_sql,
+                          const std::function<bool(std::string_view)>& consume) {
+  std::string text(copy_sql);
+  PGresult* started = PQexec(conn_, text.c_str());
+  if (started == nullptr || PQresultStatus(started) != PGRES_COPY_OUT) {
+    fail(started, describe(copy_sql));
+  }
+  PQclear(started);
+  bool stopped = false;
+  for (;;) {
+    char* buffer = nullptr;
+    int length = PQgetCopyData(conn_, &buffer, 0);
+    if (length > 0) {
+      bool more = stopped || consume(std::string_view(buffer, static_cast<size_t>(length)));
+      PQfreemem(buffer);
+      if (!more && !stopped) {
+        stopped = true;
+        cancel();
+      }
+      continue;
+    }
+    if (buffer) PQfreemem(buffer);
+    if (length == -1) break;  // done; the final result follows
+    throw_error(conn_, nullptr, role_, "reading COPY data");
+  }
+  long rows = 0;
+  PGresult* failed = nullptr;
+  while (PGresult* result = PQgetResult(conn_)) {
+    if (PQresultStatus(result) == PGRES_COMMAND_OK) {
+      rows = Result(result).affected();
+    } else if (failed == nullptr) {
+      failed = result;
+    } else {
+      PQclear(result);
+    }
+  }
+  if (failed != nullptr) {
+    if (stopped) {
+      PQclear(failed);
+      return rows;
+    }
+    fail(failed, describe(copy_sql));
+  }
+  return rows;
+}
+
+std::string Connection::quote_identifier(std::string_view name) const {
+  char* quoted = PQescapeIdentifier(conn_, name.data(), name.size());
+  if (quoted == nullptr) throw_error(conn_, nullptr, role_, "quoting an identifier");
+  std::string out(quoted);
+  PQfreemem(quoted);
+  return out;
+}
+
+std::string Connection::quote_literal(std::string_view value) const {
+  char* quoted = PQescapeLiteral(conn_, value.data(), value.size());
+  if (quoted == nullptr) throw_error(conn_, nullptr, role_, "quoting a literal");
+  std::string out(quoted);
+  PQfreemem(quoted);
+  return out;
+}
+
+bool Connection::in_transaction() const {
+  return PQtransactionStatus(conn_) != PQTRANS_IDLE;
+}
+
+void Connection::cancel() {
+  PGcancel* handle = PQgetCancel(conn_);
+  if (handle == nullptr) return;
+  char error[256];
+  PQcancel(handle, error, sizeof error);
+  PQfreeCancel(handle);
+}
+
+}  // namespace mapengine::pg

@@ -1,0 +1,84 @@
+// Connection: owning wrapper of a libpq PGconn with the few operations mapengine needs:
+// simple and parameterised statements, COPY FROM STDIN, COPY TO STDOUT, and quoting.
+//
+// Every failure throws mapengine::Error: kConnection when the connection is unusable (retryable),
+// kDatabase with SQLSTATE, message, DETAIL and CONTEXT otherwise. Messages name the connection's
+// role ("source" / "target") and never contain the password.
+//
+// Pooler safety: nothing here relies on session state across transactions; statements are sent
+// unnamed (PQexecParams), so a transaction-mode pooler (pgbouncer, Supabase) is fine.
+//
+// Thread-safety: a Connection is used by one thread at a time (libpq's rule); distinct
+// Connections are independent.
+#pragma once
+
+#include <libpq-fe.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/pg/result.h"
+
+namespace mapengine::pg {
+
+using Param = std::optional<std::string>;
+
+class Connection {
+ public:
+  // Opens a connection. `role` names it in messages ("source", "target").
+  // REQUIRES: conninfo is a libpq key=value string or URI.
+  Connection(const std::string& conninfo, std::string role);
+  Connection(Connection&& other) noexcept;
+  Connection& operator=(Connection&& other) noexcept;
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  ~Connection();
+
+  // Runs one or more statements without parameters; returns the last result.
+  Result exec(std::string_view sql);
+  // Runs one statement with text parameters ($1, $2, ...); std::nullopt is NULL.
+  Result exec(std::string_view sql, const std::vector<Param>& params);
+
+  // COPY ... FROM STDIN: begin, send any number of chunks, end. end() returns the row count.
+  // On a server error, end() throws and the transaction is aborted.
+  void copy_in_begin(std::string_view copy_sql);
+  void copy_in_send(std::string_view data);
+  long copy_in_end();
+  // Abandons a COPY IN (the server raises an error and the transaction aborts).
+  void copy_in_abort(std::string_view reason);
+
+  // COPY ... TO STDOUT: calls `consume` with each chunk (one or more whole rows in text format).
+  // Returns the row count. `consume` may return false to stop early (the connection is then
+  // reset to a usable state by cancelling).
+  long copy_out(std::string_view copy_sql, const std::function<bool(std::string_view)>& consume);
+
+  std::string quote_identifier(std::string_view name) const;
+  std::string quote_literal(std::string_view value) const;
+
+  bool in_transaction() const;
+  bool is_ok() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
+  int server_version() const { return PQserverVersion(conn_); }
+  int backend_pid() const { return PQbackendPID(conn_); }
+  const std::string& role() const { return role_; }
+  PGconn* raw() const { return conn_; }
+
+  // Cancels the statement now running on this connection, from any thread.
+  void cancel();
+
+ private:
+  [[noreturn]] void fail(PGresult* result, std::string_view what);
+  Result check(PGresult* result, std::string_view what);
+
+  PGconn* conn_ = nullptr;
+  std::string role_;
+};
+
+// Builds an Error from a failed result (or from the connection when result is null).
+// `what` is a short description of the operation ("COPY into public.t").
+[[noreturn]] void throw_error(PGconn* conn, PGresult* result, std::string_view role,
+                              std::string_view what);
+
+}  // namespace mapengine::pg

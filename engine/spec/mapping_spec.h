@@ -1,0 +1,132 @@
+// The typed model of mapping files. The loader (spec_loader.h) builds it from YAML, keeping the
+// location of every element so that lint and runtime errors can point at file:line:col.
+//
+// A mapping file describes how ONE target table is filled from a legacy source query. A
+// "migrated" file (kind: migrated) declares target tables that were filled before mapengine
+// (profiles, orders, ...) so that lookups can resolve into them.
+//
+// Thread-safety: plain values; immutable after loading.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/common/error.h"
+#include "engine/pg/quote.h"
+
+namespace mapengine::spec {
+
+inline constexpr int kCurrentVersion = 1;
+
+struct TransformStep {
+  std::string name;
+  YAML::Node main;     // argument under the name key (Null for a bare name)
+  YAML::Node options;  // the whole step map (Null for a bare name)
+  SourceLocation where;
+};
+
+enum class MissPolicy { kReject, kNull, kDefault, kFail };
+std::string_view to_string(MissPolicy policy);
+
+struct LookupSpec {
+  // Exactly one of `table` / `mapping` is set.
+  std::string table;    // a target table name as written ("profiles" or "public.profiles")
+  std::string mapping;  // resolve through the engine's id map of this mapping
+  std::string match;    // column of `table` holding the legacy value (default: its legacy key)
+  std::string returns;  // column of `table` returned (default: its id column)
+  MissPolicy on_missing = MissPolicy::kReject;
+  std::optional<std::string> default_value;  // for kDefault
+  SourceLocation where;
+};
+
+enum class Generate { kNone, kUuidRandom, kUuidDeterministic };
+
+struct ColumnSpec {
+  std::string name;               // target column
+  std::vector<std::string> from;  // source columns (empty for constants and generated values)
+  bool has_constant = false;
+  std::optional<std::string> constant;  // value when has_constant (nullopt = NULL)
+  Generate generate = Generate::kNone;
+  std::string uuid_namespace;  // for kUuidDeterministic; empty = mapengine's default namespace
+  std::vector<TransformStep> transforms;
+  std::optional<LookupSpec> lookup;
+  SourceLocation where;
+};
+
+enum class WriteMode { kInsert, kUpsert, kSkipExisting };
+std::string_view to_string(WriteMode mode);
+
+struct RejectLimit {
+  bool percent = false;
+  double amount = 0;  // a count, or a percentage of rows read
+};
+
+enum class CheckKind { kNotNull, kUnique, kAcceptedValues, kRowCount, kSql };
+
+struct CheckSpec {
+  CheckKind kind = CheckKind::kNotNull;
+  std::vector<std::string> columns;  // not_null, unique (unique over the column tuple)
+  std::vector<std::string> values;   // accepted_values
+  std::optional<long long> min_rows, max_rows;
+  std::string sql;                   // must return no rows
+  std::string name;                  // optional label
+  SourceLocation where;
+};
+
+struct MappingSpec {
+  int version = kCurrentVersion;
+  std::string file;      // path as given on the command line
+  std::string checksum;  // sha256 hex of the file's bytes
+  std::string name;      // mapping name; default: table name without schema
+  pg::QualifiedName table;
+
+  // Source: a query, or a table (becomes SELECT * FROM table).
+  std::string source_query;
+  std::vector<std::string> key;  // legacy key columns, in order
+
+  std::vector<std::string> legacy_key_columns;  // target columns holding the key (or empty)
+  std::string id_column = "id";                 // target column holding the new id
+  WriteMode mode = WriteMode::kInsert;
+  std::vector<std::string> conflict_columns;  // upsert/skip_existing; default legacy_key_columns
+
+  int batch_size = 1000;
+  int parallel = 1;  // key ranges loaded concurrently
+  std::vector<std::string> depends_on;
+  std::optional<RejectLimit> max_rejects;
+  std::vector<ColumnSpec> columns;
+  std::vector<CheckSpec> checks;
+
+  SourceLocation where;                        // the document
+  std::map<std::string, SourceLocation> spots;  // "table", "source.key", "target.mode", ...
+
+  // The location recorded for `path`, or the document's.
+  const SourceLocation& at(const std::string& path) const;
+  const ColumnSpec* find_column(std::string_view column) const;
+};
+
+// A target table migrated before mapengine; lookups may resolve into it.
+struct MigratedTable {
+  std::string name;  // short name used in lookups (default: table name)
+  pg::QualifiedName table;
+  std::vector<std::string> legacy_key_columns;
+  std::string id_column = "id";
+  SourceLocation where;
+};
+
+// Everything loaded for one command: the mappings to act on, plus context (sibling mappings and
+// migrated tables in the same folders) used to resolve lookups and dependencies.
+struct Project {
+  std::vector<MappingSpec> mappings;  // the ones named on the command line (or in named folders)
+  std::vector<MappingSpec> context;   // siblings, for resolution only
+  std::vector<MigratedTable> migrated;
+
+  // Finds a producer of a target table by name ("profiles", "public.profiles") or mapping name.
+  const MappingSpec* find_mapping(std::string_view name) const;
+  const MigratedTable* find_migrated(std::string_view name) const;
+};
+
+}  // namespace mapengine::spec

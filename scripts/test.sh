@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# The test command: installs dependencies, builds, starts a private PostgreSQL 15 server,
+# runs every test through CTest, and stops the server (also on failure or Ctrl-C).
+#
+#   scripts/test.sh              normal build in build/
+#   scripts/test.sh --sanitize   AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/
+#   extra arguments after -- go to ctest (for example: -- -R lint)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+sanitize=OFF
+build_dir=build
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --sanitize) sanitize=ON; build_dir=build-asan; shift ;;
+    --) shift; break ;;
+    *) echo "test.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+
+scripts/install-deps.sh
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMAPENGINE_SANITIZE="$sanitize" >/dev/null
+cmake --build "$build_dir" -j "$(nproc)"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/mapengine-test.XXXXXX")
+chmod 755 "$work"
+cleanup() { scripts/pg-server.sh stop "$work/pg"; rm -rf "$work"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+eval "$(scripts/pg-server.sh start "$work/pg" --fast)"
+export MAPENGINE_TEST_TMP="$work"
+if [ "$sanitize" = ON ]; then
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+fi
+ctest --test-dir "$build_dir" --output-on-failure -j "$(nproc)" "$@"

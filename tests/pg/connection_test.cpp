@@ -1,0 +1,64 @@
+#include <catch2/catch.hpp>
+
+#include "engine/common/error.h"
+#include "engine/pg/connection.h"
+#include "tests/support/test_database.h"
+
+using mapengine::Error;
+using mapengine::ErrorKind;
+using mapengine::pg::Connection;
+using mapengine::testing::TestDatabase;
+
+TEST_CASE("a fresh test database accepts statements and parameters", "[pg]") {
+  TestDatabase db;
+  Connection conn(db.url(), "target");
+  conn.exec("CREATE TABLE t (id int PRIMARY KEY, name text)");
+  conn.exec("INSERT INTO t VALUES ($1, $2)", {std::string("1"), std::nullopt});
+  auto result = conn.exec("SELECT id, name FROM t");
+  REQUIRE(result.rows() == 1);
+  CHECK(result.value(0, 0) == "1");
+  CHECK(result.is_null(0, 1));
+}
+
+TEST_CASE("COPY in and out round-trip rows in text format", "[pg]") {
+  TestDatabase db;
+  Connection conn(db.url(), "target");
+  conn.exec("CREATE TABLE t (id int, name text)");
+  conn.copy_in_begin("COPY t FROM STDIN");
+  conn.copy_in_send("1\tal\\tpha\n2\t\\N\n");
+  CHECK(conn.copy_in_end() == 2);
+  std::string out;
+  long rows = conn.copy_out("COPY (SELECT * FROM t ORDER BY id) TO STDOUT", [&](std::string_view d) {
+    out += d;
+    return true;
+  });
+  CHECK(rows == 2);
+  CHECK(out == "1\tal\\tpha\n2\t\\N\n");
+}
+
+TEST_CASE("a COPY error names the failing line in the server context", "[pg]") {
+  TestDatabase db;
+  Connection conn(db.url(), "target");
+  conn.exec("CREATE TABLE t (id int NOT NULL)");
+  conn.copy_in_begin("COPY t FROM STDIN");
+  conn.copy_in_send("1\n\\N\n3\n");
+  try {
+    conn.copy_in_end();
+    FAIL("COPY should have failed");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::kDatabase);
+    CHECK(e.sqlstate() == "23502");
+    CHECK(e.server_context().find("line 2") != std::string::npos);
+  }
+}
+
+TEST_CASE("a connection failure hides the password", "[pg]") {
+  try {
+    Connection conn("host=127.0.0.1 port=1 user=x password=hunter2secret dbname=x", "source");
+    FAIL("connect should fail");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::kConnection);
+    CHECK(std::string(e.what()).find("hunter2secret") == std::string::npos);
+    CHECK(std::string(e.what()).find("source") != std::string::npos);
+  }
+}
