@@ -5,6 +5,7 @@
 #   scripts/test.sh              normal build in build/
 #   scripts/test.sh --sanitize   AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/
 #   extra arguments after -- go to ctest (for example: -- -R lint)
+#   MAPENGINE_BUILD_DIR=dir overrides the build folder
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 
+build_dir=${MAPENGINE_BUILD_DIR:-$build_dir}
 scripts/install-deps.sh
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMAPENGINE_SANITIZE="$sanitize" >/dev/null
 cmake --build "$build_dir" -j "$(nproc)"
