@@ -1,0 +1,613 @@
+#include "engine/spec/spec_loader.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "engine/common/digest.h"
+#include "engine/spec/schema_validator.h"
+
+namespace mapengine::spec {
+namespace fs = std::filesystem;
+
+SourceLocation location_of(const YAML::Node& node, const std::string& file) {
+  if (!node.IsDefined()) return {file, 0, 0};
+  YAML::Mark mark = node.Mark();
+  if (mark.is_null()) return {file, 0, 0};
+  return {file, mark.line + 1, mark.column + 1};
+}
+
+std::optional<std::string> interpolate_env(std::string_view text, std::string& missing) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text.compare(i, 3, "$${") == 0) {
+      out += "${";
+      i += 2;
+      continue;
+    }
+    if (text.compare(i, 2, "${") != 0) {
+      out += text[i];
+      continue;
+    }
+    size_t close = text.find('}', i + 2);
+    if (close == std::string_view::npos) {
+      out.append(text.substr(i));
+      break;
+    }
+    std::string_view body = text.substr(i + 2, close - i - 2);
+    std::string_view name = body;
+    std::optional<std::string_view> fallback;
+    if (size_t dash = body.find(":-"); dash != std::string_view::npos) {
+      name = body.substr(0, dash);
+      fallback = body.substr(dash + 2);
+    }
+    std::string key(name);
+    const char* value = std::getenv(key.c_str());
+    if (value != nullptr && (*value != '\0' || !fallback)) {
+      out += value;
+    } else if (fallback) {
+      out += *fallback;
+    } else {
+      missing = key;
+      return std::nullopt;
+    }
+    i = close;
+  }
+  return out;
+}
+
+std::optional<ParsedFile> parse_text(const std::string& path, const std::string& text,
+                                     Diagnostics& diagnostics) {
+  if (text.size() > kMaxSpecFileBytes) {
+    diagnostics.error({path, 1, 1}, "file-too-large",
+                      fmt::format("file is {} bytes; a mapping file may have at most {}",
+                                  text.size(), kMaxSpecFileBytes));
+    return std::nullopt;
+  }
+  if (text.find('\0') != std::string::npos) {
+    diagnostics.error({path, 1, 1}, "not-yaml", "file contains NUL bytes: it is not YAML text");
+    return std::nullopt;
+  }
+  ParsedFile parsed{path, sha256_hex(text), {}};
+  try {
+    std::vector<YAML::Node> documents = YAML::LoadAll(text);
+    if (documents.empty() || documents[0].IsNull()) {
+      diagnostics.error({path, 1, 1}, "empty-file", "file is empty: expected a mapping document");
+      return std::nullopt;
+    }
+    if (documents.size() > 1) {
+      diagnostics.error(location_of(documents[1], path), "multiple-documents",
+                        "a mapping file holds exactly one YAML document");
+      return std::nullopt;
+    }
+    parsed.root = documents[0];
+  } catch (const YAML::Exception& e) {
+    diagnostics.error({path, e.mark.line + 1, e.mark.column + 1}, "yaml-syntax", e.msg);
+    return std::nullopt;
+  } catch (const std::exception& e) {
+    diagnostics.error({path, 1, 1}, "yaml-syntax", e.what());
+    return std::nullopt;
+  }
+  if (!parsed.root.IsMap()) {
+    diagnostics.error(location_of(parsed.root, path), "not-a-map",
+                      "the document must be a map with `version`, `table`, `source`, `columns`");
+    return std::nullopt;
+  }
+  return parsed;
+}
+
+std::optional<ParsedFile> parse_file(const std::string& path, Diagnostics& diagnostics) {
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  if (ec) {
+    diagnostics.error({path, 0, 0}, "io", fmt::format("cannot read file: {}", ec.message()));
+    return std::nullopt;
+  }
+  if (size > kMaxSpecFileBytes) {
+    diagnostics.error({path, 1, 1}, "file-too-large",
+                      fmt::format("file is {} bytes; a mapping file may have at most {}", size,
+                                  kMaxSpecFileBytes));
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    diagnostics.error({path, 0, 0}, "io", "cannot open file");
+    return std::nullopt;
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return parse_text(path, buffer.str(), diagnostics);
+}
+
+std::string document_kind(const YAML::Node& root) {
+  if (!root.IsMap()) return "";
+  YAML::Node kind = root["kind"];
+  if (kind && kind.IsScalar()) return kind.Scalar();
+  return "mapping";
+}
+
+namespace {
+
+// Builds one document, reporting problems against its file.
+class Builder {
+ public:
+  Builder(const ParsedFile& file, Diagnostics& diagnostics)
+      : file_(file), diagnostics_(diagnostics) {}
+
+  SourceLocation at(const YAML::Node& node) const { return location_of(node, file_.path); }
+
+  // A scalar string with ${VAR} expanded; nullopt (and a diagnostic) when not a scalar.
+  std::optional<std::string> text(const YAML::Node& node, std::string_view what) {
+    if (!node || !node.IsScalar()) {
+      diagnostics_.error(at(node), "schema-type", fmt::format("{} must be a string", what));
+      return std::nullopt;
+    }
+    std::string missing;
+    auto value = interpolate_env(node.Scalar(), missing);
+    if (!value) {
+      diagnostics_.error(at(node), "env-unset",
+                         fmt::format("environment variable {} is not set (use ${{{}:-default}} "
+                                     "for a default)",
+                                     missing, missing));
+    }
+    return value;
+  }
+
+  std::vector<std::string> names(const YAML::Node& node, std::string_view what) {
+    std::vector<std::string> out;
+    if (!node) return out;
+    if (node.IsScalar()) {
+      if (auto value = text(node, what)) out.push_back(*value);
+      return out;
+    }
+    if (!node.IsSequence()) {
+      diagnostics_.error(at(node), "schema-type",
+                         fmt::format("{} must be a name or a list of names", what));
+      return out;
+    }
+    for (const auto& item : node) {
+      if (auto value = text(item, what)) out.push_back(*value);
+    }
+    return out;
+  }
+
+  std::optional<long long> integer(const YAML::Node& node, std::string_view what) {
+    long long value = 0;
+    if (!node.IsScalar() || !YAML::convert<long long>::decode(node, value)) {
+      diagnostics_.error(at(node), "schema-type", fmt::format("{} must be an integer", what));
+      return std::nullopt;
+    }
+    return value;
+  }
+
+  std::optional<LookupSpec> lookup(const YAML::Node& node) {
+    LookupSpec spec;
+    spec.where = at(node);
+    if (node.IsScalar()) {
+      spec.table = node.Scalar();
+      return spec;
+    }
+    if (!node.IsMap()) {
+      diagnostics_.error(at(node), "schema-type", "lookup must be a table name or a map");
+      return std::nullopt;
+    }
+    if (node["table"]) spec.table = text(node["table"], "lookup.table").value_or("");
+    if (node["mapping"]) spec.mapping = text(node["mapping"], "lookup.mapping").value_or("");
+    if (node["match"]) spec.match = text(node["match"], "lookup.match").value_or("");
+    if (node["return"]) spec.returns = text(node["return"], "lookup.return").value_or("");
+    if (YAML::Node policy = node["on_missing"]) {
+      std::string value = policy.IsScalar() ? policy.Scalar() : "";
+      if (value == "reject") {
+        spec.on_missing = MissPolicy::kReject;
+      } else if (value == "null") {
+        spec.on_missing = MissPolicy::kNull;
+      } else if (value == "default") {
+        spec.on_missing = MissPolicy::kDefault;
+      } else if (value == "fail") {
+        spec.on_missing = MissPolicy::kFail;
+      } else {
+        diagnostics_.error(at(policy), "schema-enum",
+                           "on_missing must be one of reject, null, default, fail");
+      }
+    }
+    if (YAML::Node value = node["default"]) {
+      if (value.IsNull()) {
+        spec.default_value = std::nullopt;
+      } else {
+        spec.default_value = text(value, "lookup.default");
+      }
+    }
+    return spec;
+  }
+
+  std::optional<ColumnSpec> column(const std::string& name, const YAML::Node& node,
+                                   const YAML::Node& key_node) {
+    ColumnSpec column;
+    column.name = name;
+    column.where = at(key_node);
+    if (node.IsScalar()) {  // shorthand: col: source_col
+      if (auto from = text(node, "column source")) column.from.push_back(*from);
+      return column;
+    }
+    if (!node.IsMap()) {
+      diagnostics_.error(at(node), "schema-type",
+                         fmt::format("column {} must be a map such as {{ from: col }}", name));
+      return std::nullopt;
+    }
+    if (YAML::Node from = node["from"]) column.from = names(from, "from");
+    if (YAML::Node value = node["value"]) {
+      column.has_constant = true;
+      if (!value.IsNull()) column.constant = text(value, "value");
+    }
+    if (YAML::Node generate = node["generate"]) {
+      std::string kind = generate.IsScalar() ? generate.Scalar() : "";
+      if (kind == "uuid" || kind == "uuid_v4") {
+        column.generate = Generate::kUuidRandom;
+      } else if (kind == "uuid_v5") {
+        column.generate = Generate::kUuidDeterministic;
+      } else {
+        diagnostics_.error(at(generate), "schema-enum", "generate must be uuid or uuid_v5");
+      }
+    }
+    if (YAML::Node ns = node["namespace"]) column.uuid_namespace = text(ns, "namespace").value_or("");
+    if (YAML::Node steps = node["transform"]) {
+      if (steps.IsScalar() || steps.IsMap()) {
+        column.transforms.push_back(step(steps));
+      } else if (steps.IsSequence()) {
+        for (const auto& s : steps) column.transforms.push_back(step(s));
+      }
+    }
+    if (YAML::Node lookup_node = node["lookup"]) column.lookup = lookup(lookup_node);
+    int sources = (column.from.empty() ? 0 : 1) + (column.has_constant ? 1 : 0) +
+                  (column.generate != Generate::kNone ? 1 : 0);
+    if (sources != 1) {
+      diagnostics_.error(at(node), "column-source",
+                         fmt::format("column {} needs exactly one of from, value, generate (has {})",
+                                     name, sources));
+    }
+    return column;
+  }
+
+  TransformStep step(const YAML::Node& node) {
+    TransformStep step;
+    step.where = at(node);
+    if (node.IsScalar()) {
+      step.name = node.Scalar();
+    } else if (node.IsMap() && node.size() > 0) {
+      auto first = node.begin();
+      step.name = first->first.IsScalar() ? first->first.Scalar() : "";
+      step.main = first->second;
+      step.options = node;
+    } else {
+      diagnostics_.error(at(node), "schema-type",
+                         "a transform step is a name or a map such as { join: \" \" }");
+    }
+    return step;
+  }
+
+  std::optional<CheckSpec> check(const YAML::Node& node) {
+    CheckSpec check;
+    check.where = at(node);
+    if (!node.IsMap() || node.size() == 0) {
+      diagnostics_.error(at(node), "schema-type", "a check is a map such as { not_null: [col] }");
+      return std::nullopt;
+    }
+    auto first = node.begin();
+    std::string kind = first->first.Scalar();
+    const YAML::Node& body = first->second;
+    if (node["name"]) check.name = text(node["name"], "check name").value_or("");
+    if (kind == "not_null") {
+      check.kind = CheckKind::kNotNull;
+      check.columns = names(body, "not_null");
+    } else if (kind == "unique") {
+      check.kind = CheckKind::kUnique;
+      check.columns = names(body, "unique");
+    } else if (kind == "accepted_values") {
+      check.kind = CheckKind::kAcceptedValues;
+      if (body.IsMap()) {
+        check.columns = names(body["column"], "accepted_values.column");
+        check.values = names(body["values"], "accepted_values.values");
+      }
+    } else if (kind == "row_count") {
+      check.kind = CheckKind::kRowCount;
+      if (body.IsMap()) {
+        if (body["min"]) check.min_rows = integer(body["min"], "row_count.min");
+        if (body["max"]) check.max_rows = integer(body["max"], "row_count.max");
+      }
+    } else if (kind == "sql") {
+      check.kind = CheckKind::kSql;
+      check.sql = text(body, "sql check").value_or("");
+    } else {
+      diagnostics_.error(at(first->first), "unknown-check",
+                         fmt::format("unknown check {}: expected not_null, unique, "
+                                     "accepted_values, row_count or sql",
+                                     kind));
+      return std::nullopt;
+    }
+    return check;
+  }
+
+  std::optional<MappingSpec> mapping() {
+    const YAML::Node& root = file_.root;
+    MappingSpec spec;
+    spec.file = file_.path;
+    spec.checksum = file_.checksum;
+    spec.where = at(root);
+    auto spot = [&](const std::string& path, const YAML::Node& node) {
+      if (node) spec.spots[path] = at(node);
+    };
+    size_t errors_before = diagnostics_.error_count();
+
+    if (YAML::Node version = root["version"]) {
+      spot("version", version);
+      if (auto v = integer(version, "version")) {
+        spec.version = static_cast<int>(*v);
+        if (*v > kCurrentVersion || *v < 1) {
+          diagnostics_.error(at(version), "version",
+                             fmt::format("version {} is not supported; this mapengine reads "
+                                         "version {}",
+                                         *v, kCurrentVersion));
+        }
+      }
+    } else {
+      diagnostics_.error(at(root), "missing-field", "missing required field `version` (use 1)");
+    }
+
+    if (YAML::Node table = root["table"]) {
+      spot("table", table);
+      if (auto name = text(table, "table")) spec.table = pg::parse_qualified_name(*name);
+    } else {
+      diagnostics_.error(at(root), "missing-field", "missing required field `table`");
+    }
+    spec.name = spec.table.name;
+    if (YAML::Node name = root["name"]) {
+      spot("name", name);
+      spec.name = text(name, "name").value_or(spec.name);
+    }
+
+    YAML::Node source = root["source"];
+    if (source && source.IsMap()) {
+      spot("source", source);
+      if (YAML::Node query = source["query"]) {
+        spot("source.query", query);
+        spec.source_query = text(query, "source.query").value_or("");
+      } else if (YAML::Node table = source["table"]) {
+        spot("source.query", table);
+        if (auto name = text(table, "source.table")) {
+          spec.source_query = "SELECT * FROM " + pg::parse_qualified_name(*name).quoted();
+        }
+      } else {
+        diagnostics_.error(at(source), "missing-field", "source needs `query` or `table`");
+      }
+      if (YAML::Node key = source["key"]) {
+        spot("source.key", key);
+        spec.key = names(key, "source.key");
+      } else {
+        diagnostics_.error(at(source), "missing-legacy-key",
+                           "source.key is required: the legacy key orders the read, identifies "
+                           "rows and makes resume possible");
+      }
+    } else {
+      diagnostics_.error(at(source ? source : root), "missing-field",
+                         "missing required map `source` with `query` and `key`");
+    }
+
+    if (YAML::Node target = root["target"]; target && target.IsMap()) {
+      spot("target", target);
+      if (YAML::Node legacy = target["legacy_key"]) {
+        spot("target.legacy_key", legacy);
+        spec.legacy_key_columns = names(legacy, "target.legacy_key");
+      }
+      if (YAML::Node id = target["id_column"]) {
+        spot("target.id_column", id);
+        spec.id_column = text(id, "target.id_column").value_or("id");
+      }
+      if (YAML::Node mode = target["mode"]) {
+        spot("target.mode", mode);
+        std::string value = mode.IsScalar() ? mode.Scalar() : "";
+        if (value == "insert") {
+          spec.mode = WriteMode::kInsert;
+        } else if (value == "upsert") {
+          spec.mode = WriteMode::kUpsert;
+        } else if (value == "skip_existing") {
+          spec.mode = WriteMode::kSkipExisting;
+        } else {
+          diagnostics_.error(at(mode), "schema-enum",
+                             "target.mode must be insert, upsert or skip_existing");
+        }
+      }
+      if (YAML::Node conflict = target["conflict"]) {
+        spot("target.conflict", conflict);
+        spec.conflict_columns = names(conflict, "target.conflict");
+      }
+    }
+    if (spec.conflict_columns.empty()) spec.conflict_columns = spec.legacy_key_columns;
+
+    if (YAML::Node batch = root["batch_size"]) {
+      spot("batch_size", batch);
+      if (auto v = integer(batch, "batch_size")) {
+        if (*v < 1 || *v > 100000) {
+          diagnostics_.error(at(batch), "batch-size", "batch_size must be between 1 and 100000");
+        } else {
+          spec.batch_size = static_cast<int>(*v);
+        }
+      }
+    }
+    if (YAML::Node parallel = root["parallel"]) {
+      spot("parallel", parallel);
+      if (auto v = integer(parallel, "parallel")) {
+        if (*v < 1 || *v > 64) {
+          diagnostics_.error(at(parallel), "parallel", "parallel must be between 1 and 64");
+        } else {
+          spec.parallel = static_cast<int>(*v);
+        }
+      }
+    }
+    if (YAML::Node depends = root["depends_on"]) {
+      spot("depends_on", depends);
+      spec.depends_on = names(depends, "depends_on");
+    }
+    if (YAML::Node limit = root["max_rejects"]) {
+      spot("max_rejects", limit);
+      std::string value = limit.IsScalar() ? limit.Scalar() : "";
+      RejectLimit parsed;
+      if (!value.empty() && value.back() == '%') {
+        parsed.percent = true;
+        value.pop_back();
+      }
+      char* end = nullptr;
+      parsed.amount = std::strtod(value.c_str(), &end);
+      if (value.empty() || end == nullptr || *end != '\0' || parsed.amount < 0 ||
+          (parsed.percent && parsed.amount > 100)) {
+        diagnostics_.error(at(limit), "max-rejects",
+                           "max_rejects must be a count (100) or a percentage (\"2%\")");
+      } else {
+        spec.max_rejects = parsed;
+      }
+    }
+
+    if (YAML::Node columns = root["columns"]; columns && columns.IsMap()) {
+      spot("columns", columns);
+      for (auto it = columns.begin(); it != columns.end(); ++it) {
+        if (!it->first.IsScalar()) continue;
+        if (auto column = this->column(it->first.Scalar(), it->second, it->first)) {
+          spec.columns.push_back(std::move(*column));
+        }
+      }
+    } else {
+      diagnostics_.error(at(columns ? columns : root), "missing-field",
+                         "missing required map `columns` (target column -> spec)");
+    }
+
+    if (YAML::Node checks = root["checks"]; checks && checks.IsSequence()) {
+      for (const auto& node : checks) {
+        if (auto c = check(node)) spec.checks.push_back(std::move(*c));
+      }
+    }
+
+    if (diagnostics_.error_count() > errors_before) return std::nullopt;
+    return spec;
+  }
+
+  std::vector<MigratedTable> migrated() {
+    std::vector<MigratedTable> out;
+    YAML::Node tables = file_.root["tables"];
+    if (!tables || !tables.IsSequence()) {
+      diagnostics_.error(at(file_.root), "missing-field",
+                         "a `kind: migrated` file needs a list `tables`");
+      return out;
+    }
+    for (const auto& node : tables) {
+      if (!node.IsMap() || !node["table"]) {
+        diagnostics_.error(at(node), "missing-field", "each migrated table needs `table`");
+        continue;
+      }
+      MigratedTable table;
+      table.where = at(node);
+      table.table = pg::parse_qualified_name(text(node["table"], "table").value_or(""));
+      table.name = node["name"] ? text(node["name"], "name").value_or("") : table.table.name;
+      table.legacy_key_columns = names(node["legacy_key"], "legacy_key");
+      if (node["id_column"]) table.id_column = text(node["id_column"], "id_column").value_or("id");
+      if (table.legacy_key_columns.empty()) {
+        diagnostics_.error(at(node), "missing-field",
+                           "a migrated table needs `legacy_key`: the column lookups match on");
+      }
+      out.push_back(std::move(table));
+    }
+    return out;
+  }
+
+ private:
+  const ParsedFile& file_;
+  Diagnostics& diagnostics_;
+};
+
+}  // namespace
+
+std::optional<MappingSpec> build_mapping(const ParsedFile& file, Diagnostics& diagnostics) {
+  return Builder(file, diagnostics).mapping();
+}
+
+std::vector<MigratedTable> build_migrated(const ParsedFile& file, Diagnostics& diagnostics) {
+  return Builder(file, diagnostics).migrated();
+}
+
+namespace {
+bool is_yaml(const fs::path& path) {
+  auto ext = path.extension().string();
+  return ext == ".yaml" || ext == ".yml";
+}
+
+std::vector<std::string> yaml_files_in(const fs::path& dir) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (entry.is_regular_file() && is_yaml(entry.path())) files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+}  // namespace
+
+std::vector<std::string> expand_paths(const std::vector<std::string>& paths,
+                                      Diagnostics& diagnostics) {
+  std::vector<std::string> files;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      auto found = yaml_files_in(path);
+      if (found.empty()) {
+        diagnostics.error({path, 0, 0}, "io", "folder holds no *.yaml or *.yml file");
+      }
+      files.insert(files.end(), found.begin(), found.end());
+    } else if (fs::exists(path, ec)) {
+      files.push_back(path);
+    } else {
+      diagnostics.error({path, 0, 0}, "io", "no such file or folder");
+    }
+  }
+  return files;
+}
+
+Project load_project(const std::vector<std::string>& paths, Diagnostics& diagnostics) {
+  Project project;
+  std::vector<std::string> named = expand_paths(paths, diagnostics);
+  std::set<std::string> seen;
+  std::vector<std::pair<std::string, bool>> all;  // path, named
+  for (const auto& file : named) {
+    auto canonical = fs::weakly_canonical(file).string();
+    if (seen.insert(canonical).second) all.emplace_back(file, true);
+  }
+  for (const auto& file : named) {
+    for (const auto& sibling : yaml_files_in(fs::path(file).parent_path().empty()
+                                                 ? fs::path(".")
+                                                 : fs::path(file).parent_path())) {
+      auto canonical = fs::weakly_canonical(sibling).string();
+      if (seen.insert(canonical).second) all.emplace_back(sibling, false);
+    }
+  }
+  for (const auto& [path, is_named] : all) {
+    // Context files report their problems only when they are linted themselves.
+    Diagnostics scratch;
+    Diagnostics& sink = is_named ? diagnostics : scratch;
+    auto parsed = parse_file(path, sink);
+    if (!parsed) continue;
+    if (!validate_schema(parsed->root, path, sink)) continue;
+    std::string kind = document_kind(parsed->root);
+    if (kind == "migrated") {
+      auto tables = build_migrated(*parsed, sink);
+      project.migrated.insert(project.migrated.end(), tables.begin(), tables.end());
+    } else if (auto mapping = build_mapping(*parsed, sink)) {
+      (is_named ? project.mappings : project.context).push_back(std::move(*mapping));
+    }
+  }
+  return project;
+}
+
+}  // namespace mapengine::spec
