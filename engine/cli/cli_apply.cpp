@@ -1,15 +1,116 @@
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <memory>
+
+#include "engine/apply/applier.h"
+#include "engine/cli/cli_common.h"
 #include "engine/cli/commands.h"
+#include "engine/cli/interrupt.h"
+#include "engine/common/error.h"
+#include "engine/common/log.h"
+#include "engine/plan/dependency_plan.h"
 
 namespace mapengine::cli {
+namespace {
+
+struct ApplyFlags {
+  std::vector<std::string> paths;
+  ConnectionFlags connections;
+  LogFlags log;
+  ApplyOptions options;
+  bool no_progress = false;
+  bool async_commit = false;
+};
+
+void print_plan(const plan::Plan& plan) {
+  std::string text = "plan:";
+  for (const auto& step : plan.steps) {
+    text += fmt::format("\n  {}. {} -> {}{}", &step - &plan.steps[0] + 1, step.mapping->name,
+                        step.mapping->table.display(),
+                        step.depends_on.empty()
+                            ? ""
+                            : fmt::format(" (after {})", fmt::join(step.depends_on, ", ")));
+  }
+  fmt::print(stderr, "{}\n", text);
+}
+
+}  // namespace
 
 Runner add_apply_command(CLI::App& app) {
-  CLI::App* sub = app.add_subcommand("apply", "apply (not yet available)");
-  (void)sub;
-  return [] {
-    fmt::print(stderr, "mapengine apply: not yet available\n");
-    return kExitUsage;
+  auto flags = std::make_shared<ApplyFlags>();
+  CLI::App* sub = app.add_subcommand(
+      "apply", "Migrate the tables of the given mapping files (or folders), in dependency order");
+  sub->add_option("paths", flags->paths, "mapping files or folders")->required();
+  flags->connections.add_to(*sub);
+  flags->log.add_to(*sub);
+  sub->add_flag("--dry-run", flags->options.dry_run,
+                "read, transform and look up everything, write nothing");
+  sub->add_flag("--allow-changed", flags->options.allow_changed,
+                "continue an interrupted mapping although its file changed since");
+  sub->add_flag("--restart", flags->options.restart,
+                "forget recorded progress of the given mappings and start from the beginning");
+  sub->add_option("-j,--jobs", flags->options.jobs, "mappings run concurrently (default 1)")
+      ->check(CLI::Range(1, 64));
+  sub->add_option("--parallel", flags->options.parallel,
+                  "key ranges loaded concurrently per mapping (default: the mapping's parallel)")
+      ->check(CLI::Range(1, 64));
+  sub->add_option("--batch-size", flags->options.batch_size,
+                  "rows per target transaction (default: the mapping's batch_size)")
+      ->check(CLI::Range(1, 100000));
+  sub->add_option("--retries", flags->options.retries,
+                  "retries of a batch after a transient error (default 5)")
+      ->check(CLI::Range(0, 100));
+  sub->add_flag("--consistent", flags->options.consistent,
+                "read every source table from one exported snapshot");
+  sub->add_flag("--async-commit", flags->async_commit,
+                "commit batches with synchronous_commit=off (faster; a server crash may undo the "
+                "last batches, which resume then redoes)");
+  sub->add_flag("--no-progress", flags->no_progress, "no live progress display");
+
+  return [flags] {
+    flags->log.configure();
+    spec::Project project = load_checked_project(flags->paths);
+    Diagnostics diagnostics;
+    plan::Plan plan = plan::make_plan(project, diagnostics);
+    ConnectionConfig connections = flags->connections.resolve(true, true);
+    ApplyOptions options = flags->options;
+    options.source_url = connections.source;
+    options.target_url = connections.target;
+    options.transaction.synchronous_commit = !flags->async_commit;
+    print_plan(plan);
+
+    const std::atomic<bool>& interrupted = install_interrupt_handler();
+    bool progress = !flags->no_progress;
+    ApplySummary summary = apply(project, plan, options, &interrupted, progress);
+    fmt::print("{}", format_summary(summary));
+    if (options.dry_run) {
+      for (const auto& result : summary.results) {
+        if (result.sample.empty()) continue;
+        fmt::print("\n{}: sample of transformed rows (COPY text)\n", result.name);
+        for (const auto& row : result.sample) fmt::print("  {}\n", row);
+      }
+      fmt::print("\ndry run: nothing was written.\n");
+    }
+    if (summary.status == "interrupted") {
+      fmt::print(stderr,
+                 "mapengine: interrupted. Every committed batch is kept; run the same command "
+                 "again to resume.\n");
+      return kExitInterrupted;
+    }
+    if (summary.status == "failed") {
+      fmt::print(stderr, "mapengine: error: {}\n", summary.error);
+      auto kind = static_cast<ErrorKind>(summary.error_kind);
+      if (kind == ErrorKind::kConnection || kind == ErrorKind::kDatabase) {
+        fmt::print(stderr,
+                   "mapengine: committed batches are kept; run the same command again to "
+                   "resume.\n");
+        return kExitDatabase;
+      }
+      if (kind == ErrorKind::kConflict) return kExitConflict;
+      return kExitFindings;
+    }
+    return kExitOk;
   };
 }
 

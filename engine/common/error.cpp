@@ -30,9 +30,9 @@ bool Error::is_transient() const {
   if (kind_ != ErrorKind::kDatabase) return false;
   // 40001 serialization_failure, 40P01 deadlock_detected, 08xxx connection exceptions,
   // 57P01..57P03 admin shutdown / crash shutdown / cannot connect now, 53300 too many connections.
-  return sqlstate_ == "40001" || sqlstate_ == "40P01" || sqlstate_.rfind("08", 0) == 0 ||
-         sqlstate_ == "57P01" || sqlstate_ == "57P02" || sqlstate_ == "57P03" ||
-         sqlstate_ == "53300";
+  return server_.sqlstate == "40001" || server_.sqlstate == "40P01" || server_.sqlstate.rfind("08", 0) == 0 ||
+         server_.sqlstate == "57P01" || server_.sqlstate == "57P02" || server_.sqlstate == "57P03" ||
+         server_.sqlstate == "53300";
 }
 
 Error Error::spec(const SourceLocation& where, std::string_view message) {

@@ -41,20 +41,31 @@ struct SourceLocation {
   std::string to_string() const;  // "file:line:col", omitting unknown parts
 };
 
+// What the server said about a failed statement (all empty for local errors).
+struct ServerInfo {
+  std::string sqlstate;  // five characters, e.g. "23505"
+  std::string message;   // primary message
+  std::string detail;
+  std::string context;   // for COPY: "COPY t, line 37, column x: ..."
+  std::string column;    // column concerned, when the server names one
+  std::string constraint;
+};
+
 class Error : public std::runtime_error {
  public:
-  Error(ErrorKind kind, std::string message, std::string sqlstate = {},
-        std::string server_context = {})
-      : std::runtime_error(std::move(message)),
-        kind_(kind),
-        sqlstate_(std::move(sqlstate)),
-        server_context_(std::move(server_context)) {}
+  Error(ErrorKind kind, std::string message, std::string sqlstate = {})
+      : std::runtime_error(std::move(message)), kind_(kind) {
+    server_.sqlstate = std::move(sqlstate);
+  }
+  Error(ErrorKind kind, std::string message, ServerInfo server)
+      : std::runtime_error(std::move(message)), kind_(kind), server_(std::move(server)) {}
 
   ErrorKind kind() const { return kind_; }
   // Five-character SQLSTATE for kDatabase/kConnection errors, empty otherwise.
-  const std::string& sqlstate() const { return sqlstate_; }
+  const std::string& sqlstate() const { return server_.sqlstate; }
   // The server's CONTEXT field (for COPY: "COPY t, line 37, column x: ..."), empty if none.
-  const std::string& server_context() const { return server_context_; }
+  const std::string& server_context() const { return server_.context; }
+  const ServerInfo& server() const { return server_; }
 
   // True when redoing the same work may succeed: connection loss, serialization failure,
   // deadlock, admin shutdown, too many connections.
@@ -68,8 +79,7 @@ class Error : public std::runtime_error {
 
  private:
   ErrorKind kind_;
-  std::string sqlstate_;
-  std::string server_context_;
+  ServerInfo server_;
 };
 
 }  // namespace mapengine

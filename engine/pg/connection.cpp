@@ -23,13 +23,17 @@ std::string trim_newline(std::string text) {
 }  // namespace
 
 void throw_error(PGconn* conn, PGresult* result, std::string_view role, std::string_view what) {
-  std::string sqlstate = field(result, PG_DIAG_SQLSTATE);
-  std::string primary = field(result, PG_DIAG_MESSAGE_PRIMARY);
-  std::string detail = field(result, PG_DIAG_MESSAGE_DETAIL);
-  std::string context = field(result, PG_DIAG_CONTEXT);
+  ServerInfo server{field(result, PG_DIAG_SQLSTATE),     field(result, PG_DIAG_MESSAGE_PRIMARY),
+                    field(result, PG_DIAG_MESSAGE_DETAIL), field(result, PG_DIAG_CONTEXT),
+                    field(result, PG_DIAG_COLUMN_NAME),    field(result, PG_DIAG_CONSTRAINT_NAME)};
+  std::string& sqlstate = server.sqlstate;
+  std::string primary = server.message;
+  const std::string& detail = server.detail;
+  const std::string& context = server.context;
   bool connection_lost = conn == nullptr || PQstatus(conn) != CONNECTION_OK;
   if (primary.empty()) {
     primary = trim_newline(conn ? PQerrorMessage(conn) : "connection failed");
+    server.message = primary;
   }
   std::string message = fmt::format("{}: {} failed: {}", role, what, primary);
   if (!sqlstate.empty()) message += fmt::format(" [SQLSTATE {}]", sqlstate);
@@ -39,7 +43,7 @@ void throw_error(PGconn* conn, PGresult* result, std::string_view role, std::str
                        ? ErrorKind::kConnection
                        : ErrorKind::kDatabase;
   if (sqlstate.empty() && connection_lost) sqlstate = "08006";
-  throw Error(kind, std::move(message), std::move(sqlstate), std::move(context));
+  throw Error(kind, std::move(message), std::move(server));
 }
 
 Connection::Connection(const std::string& conninfo, std::string role) : role_(std::move(role)) {

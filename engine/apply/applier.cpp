@@ -1,0 +1,234 @@
+#include "engine/apply/applier.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include "engine/apply/mapping_runner.h"
+#include "engine/apply/progress_display.h"
+#include "engine/common/error.h"
+#include "engine/common/log.h"
+#include "engine/pg/connection.h"
+#include "engine/state/run_store.h"
+#include "engine/state/state_schema.h"
+
+namespace mapengine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Mappings outside this run that a planned mapping depends on must already be complete.
+void check_outside_dependencies(pg::Connection& target, const plan::Plan& plan) {
+  std::set<std::string> planned;
+  for (const auto& step : plan.steps) planned.insert(step.mapping->name);
+  for (const auto& step : plan.steps) {
+    for (const auto& dep : step.depends_on) {
+      if (planned.count(dep)) continue;
+      pg::Result row =
+          target.exec("SELECT status FROM mapengine.mappings WHERE mapping = $1", {dep});
+      if (row.rows() == 0 || row.value(0, 0) != "complete") {
+        throw Error::conflict(fmt::format(
+            "{} depends on {}, which has not been applied to this target yet; apply {} first "
+            "(or name both: mapengine apply {} ...)",
+            step.mapping->name, dep, dep, step.mapping->file));
+      }
+    }
+  }
+}
+
+std::string options_json(const ApplyOptions& options) {
+  return nlohmann::json{{"dry_run", options.dry_run},
+                        {"allow_changed", options.allow_changed},
+                        {"restart", options.restart},
+                        {"jobs", options.jobs},
+                        {"parallel", options.parallel},
+                        {"batch_size", options.batch_size},
+                        {"consistent", options.consistent}}
+      .dump();
+}
+
+}  // namespace
+
+ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
+                   const ApplyOptions& options, const std::atomic<bool>* interrupted,
+                   bool show_progress) {
+  auto started = Clock::now();
+  ApplySummary summary;
+  RunContext run;
+  run.interrupted = interrupted;
+
+  // --consistent: one exported snapshot for every source read of this run. The exporting
+  // transaction stays open until the run ends.
+  std::optional<pg::Connection> snapshot_holder;
+  if (options.consistent) {
+    snapshot_holder.emplace(options.source_url, "source");
+    snapshot_holder->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    run.snapshot = std::string(snapshot_holder->exec("SELECT pg_export_snapshot()").value(0, 0));
+    log_event(spdlog::level::info, "snapshot",
+              fmt::format("reading every source from snapshot {}", run.snapshot),
+              {{"snapshot", run.snapshot}});
+  }
+
+  std::optional<pg::Connection> target;
+  state::RunIdentity who = state::RunIdentity::of_this_process();
+  if (!options.dry_run) {
+    target.emplace(options.target_url, "target");
+    state::ensure_state_schema(*target);
+    check_outside_dependencies(*target, plan);
+    run.run_id = state::begin_run(*target, "apply", who, options_json(options), run.snapshot);
+    run.owner = who.owner(run.run_id);
+    summary.run_id = run.run_id;
+  }
+
+  std::deque<MappingProgress> progress(plan.steps.size());
+  for (size_t i = 0; i < plan.steps.size(); ++i) progress[i].name = plan.steps[i].mapping->name;
+  summary.results.resize(plan.steps.size());
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    summary.results[i].name = plan.steps[i].mapping->name;
+    summary.results[i].table = plan.steps[i].mapping->table.display();
+    summary.results[i].status = "skipped";
+  }
+
+  // Scheduler: start a mapping when its dependencies within the plan have succeeded.
+  std::mutex mutex;
+  std::condition_variable changed;
+  std::map<std::string, std::string> status_of;  // name -> pending/running/succeeded/failed
+  for (const auto& step : plan.steps) status_of[step.mapping->name] = "pending";
+  int running = 0;
+  bool stop = false;
+  std::vector<std::thread> threads;
+  std::optional<ProgressDisplay> display;
+  if (show_progress) display.emplace(progress, log_format() == LogFormat::kText);
+
+  auto ready = [&](const plan::PlannedMapping& step) {
+    for (const auto& dep : step.depends_on) {
+      auto it = status_of.find(dep);
+      if (it != status_of.end() && it->second != "succeeded") return false;
+    }
+    return true;
+  };
+
+  {
+    std::unique_lock lock(mutex);
+    for (;;) {
+      bool started_one = false;
+      bool pending_left = false;
+      for (size_t i = 0; i < plan.steps.size() && !stop; ++i) {
+        const auto& step = plan.steps[i];
+        if (status_of[step.mapping->name] != "pending") continue;
+        pending_left = true;
+        if (running >= std::max(1, options.jobs) || !ready(step)) continue;
+        status_of[step.mapping->name] = "running";
+        ++running;
+        started_one = true;
+        threads.emplace_back([&, i] {
+          const auto& s = plan.steps[i];
+          MappingResult result;
+          std::string outcome = "succeeded";
+          try {
+            log_event(spdlog::level::info, "mapping_start",
+                      fmt::format("{}: {} -> {}", s.mapping->name, s.mapping->file,
+                                  s.mapping->table.display()),
+                      {{"table", s.mapping->name}});
+            result = run_mapping(*s.mapping, project, options, run, progress[i]);
+            log_event(spdlog::level::info, "mapping_done",
+                      fmt::format("{}: {} ({} read, {} written, {} rejected, {:.1f} s)",
+                                  s.mapping->name, result.status, result.read, result.written,
+                                  result.rejected, result.seconds),
+                      {{"table", s.mapping->name},
+                       {"status", result.status},
+                       {"rows", result.read},
+                       {"written", result.written},
+                       {"rejected", result.rejected},
+                       {"seconds", result.seconds}});
+          } catch (const Error& e) {
+            outcome = e.kind() == ErrorKind::kInterrupted ? "interrupted" : "failed";
+            result.name = s.mapping->name;
+            result.table = s.mapping->table.display();
+            result.status = outcome;
+            result.message = e.what();
+            result.read = progress[i].read;
+            result.written = progress[i].written;
+            result.rejected = progress[i].rejected;
+            std::lock_guard guard(mutex);
+            if (summary.error.empty()) {
+              summary.error = e.what();
+              summary.error_kind = static_cast<int>(e.kind());
+            }
+          } catch (const std::exception& e) {
+            outcome = "failed";
+            result.name = s.mapping->name;
+            result.status = outcome;
+            result.message = e.what();
+            std::lock_guard guard(mutex);
+            if (summary.error.empty()) {
+              summary.error = e.what();
+              summary.error_kind = static_cast<int>(ErrorKind::kInternal);
+            }
+          }
+          std::lock_guard guard(mutex);
+          summary.results[i] = std::move(result);
+          status_of[s.mapping->name] = outcome == "succeeded" ? "succeeded" : "failed";
+          if (outcome != "succeeded") stop = true;
+          --running;
+          changed.notify_all();
+        });
+      }
+      if (interrupted != nullptr && interrupted->load()) stop = true;
+      if (running == 0 && (!pending_left || stop) && !started_one) break;
+      if (!started_one) changed.wait_for(lock, std::chrono::milliseconds(200));
+    }
+  }
+  for (auto& t : threads) t.join();
+  if (display) display->stop();
+
+  // A mapping that was "up-to-date" or succeeded counts as success.
+  bool interrupted_now = interrupted != nullptr && interrupted->load();
+  if (!summary.error.empty()) {
+    summary.status =
+        summary.error_kind == static_cast<int>(ErrorKind::kInterrupted) ? "interrupted" : "failed";
+  } else if (interrupted_now) {
+    summary.status = "interrupted";
+  } else {
+    summary.status = options.dry_run ? "dry-run" : "succeeded";
+  }
+  summary.seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  if (target) {
+    try {
+      if (!target->is_ok()) target.emplace(options.target_url, "target");
+      state::finish_run(*target, run.run_id, summary.status, summary.error);
+    } catch (const Error&) {
+      // Unreachable target: the run stays "running" in the record; progress is safe.
+    }
+  }
+  return summary;
+}
+
+std::string format_summary(const ApplySummary& summary) {
+  std::string out = fmt::format("{:<26} {:<12} {:>11} {:>11} {:>9} {:>9} {:>8}\n", "mapping",
+                                "status", "read", "written", "rejected", "skipped", "seconds");
+  long long read = 0, written = 0, rejected = 0, skipped = 0;
+  for (const auto& r : summary.results) {
+    out += fmt::format("{:<26} {:<12} {:>11} {:>11} {:>9} {:>9} {:>8.1f}\n", r.name, r.status,
+                       group_digits(r.read), group_digits(r.written), group_digits(r.rejected),
+                       group_digits(r.skipped), r.seconds);
+    read += r.read;
+    written += r.written;
+    rejected += r.rejected;
+    skipped += r.skipped;
+  }
+  out += fmt::format("{:<26} {:<12} {:>11} {:>11} {:>9} {:>9} {:>8.1f}\n", "total",
+                     summary.status, group_digits(read), group_digits(written),
+                     group_digits(rejected), group_digits(skipped), summary.seconds);
+  return out;
+}
+
+}  // namespace mapengine

@@ -1,0 +1,50 @@
+// Options of `mapengine apply` and the figures it reports per mapping.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/sink/batch_writer.h"
+#include "engine/source/source_reader.h"
+
+namespace mapengine {
+
+struct ApplyOptions {
+  std::string source_url;
+  std::string target_url;
+  bool dry_run = false;
+  bool allow_changed = false;
+  bool restart = false;
+  int jobs = 1;                // mappings run concurrently (dependencies still hold)
+  int parallel = 0;            // key ranges per mapping; 0 = the mapping's `parallel`
+  int batch_size = 0;          // 0 = the mapping's batch_size
+  int retries = 5;             // per batch, for transient errors
+  int sample_rows = 5;         // dry run: transformed rows shown per mapping
+  bool consistent = false;     // read all sources from one exported snapshot
+  SourceOptions source;
+  TransactionSettings transaction;
+};
+
+// Live counters of one mapping, read by the progress display.
+struct MappingProgress {
+  std::string name;
+  std::atomic<long long> total{-1};
+  std::atomic<long long> read{0}, written{0}, rejected{0}, skipped{0};
+  std::atomic<bool> running{false}, finished{false};
+  std::atomic<double> started_at{0};  // seconds since epoch
+};
+
+struct MappingResult {
+  std::string name;
+  std::string table;
+  std::string status;  // succeeded, up-to-date, failed, interrupted, dry-run
+  long long read = 0, written = 0, rejected = 0, skipped = 0;
+  double seconds = 0;
+  std::string message;
+  std::vector<std::string> sample;              // dry run: a few transformed rows (COPY text)
+  std::map<std::string, long long> reject_reasons;  // dry run: rule + column -> count
+};
+
+}  // namespace mapengine

@@ -1,0 +1,400 @@
+#include "engine/apply/mapping_runner.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "engine/apply/row_program.h"
+#include "engine/apply/self_reference_resolver.h"
+#include "engine/common/bounded_queue.h"
+#include "engine/common/error.h"
+#include "engine/common/log.h"
+#include "engine/pg/quote.h"
+#include "engine/sink/batch_writer.h"
+#include "engine/source/copy_text_decoder.h"
+#include "engine/source/source_reader.h"
+#include "engine/state/checkpoint_store.h"
+#include "engine/state/run_store.h"
+
+namespace mapengine {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double epoch_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// A block of source rows: exactly one batch worth (or fewer, at the end of a range).
+struct RowBlock {
+  std::string data;
+  std::vector<size_t> ends;  // end offset of each row in `data`
+  bool last = false;         // no rows follow in this range
+};
+
+// State shared by the range workers of one mapping.
+struct MappingShared {
+  std::mutex mutex;
+  std::exception_ptr failure;
+  std::atomic<bool> stop{false};
+  long long rejected_before = 0;  // rejects recorded by earlier attempts
+  long long read_before = 0;
+
+  void fail(std::exception_ptr error) {
+    std::lock_guard lock(mutex);
+    if (!failure) failure = error;
+    stop = true;
+  }
+};
+
+// Checks the mapping's max_rejects after a batch; throws Error(kData) when exceeded.
+void check_reject_limit(const spec::MappingSpec& mapping, long long rejected, long long read) {
+  if (!mapping.max_rejects) return;
+  const spec::RejectLimit& limit = *mapping.max_rejects;
+  bool exceeded = limit.percent ? (read > 0 && rejected * 100.0 / read > limit.amount &&
+                                   read >= 100)
+                                : rejected > limit.amount;
+  if (exceeded) {
+    throw Error(ErrorKind::kData,
+                fmt::format("{}: max_rejects exceeded: {} rows rejected of {} read (limit {}{}); "
+                            "batches written so far are committed. See mapengine.rejects, fix "
+                            "the mapping or the data, and run apply again to resume",
+                            mapping.name, rejected, read, limit.amount, limit.percent ? "%" : ""));
+  }
+}
+
+// Turns a block of source rows into a Batch.
+void build_batch(const RowProgram& program, const RowBlock& block, RowScratch& scratch,
+                 std::vector<Value>& fields, Batch& batch) {
+  batch.clear();
+  size_t begin = 0;
+  for (size_t end : block.ends) {
+    std::string_view row = std::string_view(block.data).substr(begin, end - begin);
+    begin = end;
+    ++batch.rows_read;
+    if (!CopyTextDecoder::decode_row(row, fields) ||
+        fields.size() != program.source_columns().size()) {
+      throw Error(ErrorKind::kData, fmt::format("{}: malformed row from the source: {}",
+                                                program.mapping().name, row.substr(0, 200)));
+    }
+    size_t offset = batch.encoded.size();
+    RowResult result = program.process(fields, scratch, batch.encoded);
+    if (result.ok) {
+      batch.rows.push_back({scratch.legacy_key, std::move(result.id), offset, batch.encoded.size()});
+      for (auto& ref : result.pending) batch.pending.push_back(std::move(ref));
+    } else {
+      batch.rejects.push_back(std::move(result.reject));
+    }
+    if (end == block.ends.back()) batch.last_key = program.key_parts(fields);
+  }
+}
+
+// Did the batch ending at `last_key` commit although the connection broke during COMMIT?
+bool batch_committed(const std::string& target_url, const std::string& mapping, int range_no,
+                     const std::vector<std::string>& last_key) {
+  if (last_key.empty()) return false;
+  pg::Connection target(target_url, "target");
+  pg::Result row = target.exec(
+      "SELECT last_key = $3::jsonb FROM mapengine.checkpoints WHERE mapping = $1 AND range_no = $2",
+      {mapping, std::to_string(range_no), state::key_parts_json(last_key)});
+  return row.rows() == 1 && row.value(0, 0) == "t";
+}
+
+// Reads one key range and writes it batch by batch.
+void run_range(const RowProgram& program, const state::RangeState& range,
+               const ApplyOptions& options, const RunContext& run, MappingProgress& progress,
+               MappingShared& shared, int batch_size) {
+  const spec::MappingSpec& mapping = program.mapping();
+  BoundedQueue<RowBlock> queue(3);
+  SourceOptions source_options = options.source;
+  source_options.snapshot = run.snapshot;
+  SourceReader reader(options.source_url, mapping.source_query, mapping.key,
+                      program.key_indexes(), source_options);
+
+  std::thread producer([&] {
+    try {
+      RowBlock block;
+      reader.read(range.range, range.last_key,
+                  [&](std::string_view row) {
+                    block.data.append(row);
+                    block.ends.push_back(block.data.size());
+                    if (static_cast<int>(block.ends.size()) >= batch_size) {
+                      if (!queue.push(std::move(block))) return false;
+                      block = RowBlock();
+                      block.data.reserve(64 * 1024);
+                    }
+                    return true;
+                  },
+                  &shared.stop);
+      block.last = true;
+      queue.push(std::move(block));
+    } catch (...) {
+      shared.fail(std::current_exception());
+    }
+    queue.close();
+  });
+
+  try {
+    std::optional<pg::Connection> target;
+    if (!options.dry_run) target.emplace(options.target_url, "target");
+    BatchWriter writer(mapping, program.target_column_list(), run.run_id, run.owner,
+                       options.transaction);
+    RowScratch scratch;
+    std::vector<Value> fields;
+    Batch batch;
+    long long batch_no = 0;
+    while (auto block = queue.pop()) {
+      if (shared.stop) break;
+      build_batch(program, *block, scratch, fields, batch);
+      ++batch_no;
+      BatchOutcome outcome;
+      auto started = Clock::now();
+      if (options.dry_run) {
+        outcome.written = static_cast<long>(batch.rows.size());
+        outcome.rejected = static_cast<long>(batch.rejects.size());
+      } else {
+        for (int attempt = 0;; ++attempt) {
+          try {
+            if (!target || !target->is_ok()) target.emplace(options.target_url, "target");
+            outcome = writer.write(*target, batch, range.range_no, block->last);
+            break;
+          } catch (const Error& e) {
+            if (!e.is_transient() || attempt >= options.retries) throw;
+            int delay_ms = 200 << std::min(attempt, 6);
+            log_event(spdlog::level::warn, "batch_retry",
+                      fmt::format("{}: batch {} failed ({}); retrying in {} ms", mapping.name,
+                                  batch_no, e.what(), delay_ms),
+                      {{"table", mapping.name}, {"batch", batch_no}, {"attempt", attempt + 1}});
+            std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+            target.reset();
+            try {
+              if (batch_committed(options.target_url, mapping.name, range.range_no,
+                                  batch.last_key)) {
+                outcome.written = static_cast<long>(batch.rows.size());
+                outcome.rejected = static_cast<long>(batch.rejects.size());
+                break;  // the COMMIT went through before the connection broke
+              }
+            } catch (const Error&) {
+              // The server is still unreachable: the next attempt will find out.
+            }
+          }
+        }
+      }
+      progress.read += batch.rows_read;
+      progress.written += outcome.written;
+      progress.rejected += outcome.rejected;
+      progress.skipped += outcome.skipped;
+      log_event(spdlog::level::debug, "batch",
+                fmt::format("{}: batch {} committed", mapping.name, batch_no),
+                {{"table", mapping.name},
+                 {"range", range.range_no},
+                 {"batch", batch_no},
+                 {"rows", batch.rows_read},
+                 {"written", outcome.written},
+                 {"rejected", outcome.rejected},
+                 {"attempts", outcome.attempts},
+                 {"ms", static_cast<long long>(seconds_since(started) * 1000)}});
+      check_reject_limit(mapping, shared.rejected_before + progress.rejected,
+                         shared.read_before + progress.read);
+      if (run.interrupted != nullptr && run.interrupted->load()) {
+        shared.stop = true;
+        break;
+      }
+    }
+  } catch (...) {
+    shared.fail(std::current_exception());
+  }
+  shared.stop = shared.stop || (run.interrupted && run.interrupted->load());
+  queue.close();
+  producer.join();
+}
+
+}  // namespace
+
+MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project& project,
+                          const ApplyOptions& options, const RunContext& run,
+                          MappingProgress& progress) {
+  auto started = Clock::now();
+  MappingResult result;
+  result.name = mapping.name;
+  result.table = mapping.table.display();
+  progress.name = mapping.name;
+  progress.started_at = epoch_seconds();
+
+  pg::Connection target(options.target_url, "target");
+  pg::Connection source(options.source_url, "source");
+
+  std::vector<std::string> columns = describe_source(source, mapping.source_query);
+  std::map<std::string, LookupTable> lookups;
+  for (const auto& where : RowProgram::lookup_targets(mapping, project)) {
+    std::string key = where.select_sql();
+    if (lookups.count(key)) continue;
+    LookupTable table = LookupTable::load(target, where);
+    log_event(spdlog::level::debug, "lookup_loaded",
+              fmt::format("{}: lookup {} loaded", mapping.name, where.describe()),
+              {{"table", mapping.name}, {"entries", table.size()}});
+    lookups.emplace(key, std::move(table));
+  }
+  RowProgram program(mapping, project, columns, lookups);
+  int batch_size = options.batch_size > 0 ? options.batch_size : mapping.batch_size;
+
+  // The legacy key must be non-NULL: rows with a NULL key could be neither ordered nor resumed.
+  {
+    std::string any_null;
+    for (const auto& key : mapping.key) {
+      any_null += fmt::format("{}q.{} IS NULL", any_null.empty() ? "" : " OR ",
+                              pg::quote_identifier(key));
+    }
+    pg::Result counts = source.exec(fmt::format(
+        "SELECT count(*), count(*) FILTER (WHERE {}) FROM ({}\n) q", any_null, mapping.source_query));
+    progress.total = std::stoll(std::string(counts.value(0, 0)));
+    long long null_keys = std::stoll(std::string(counts.value(0, 1)));
+    if (null_keys > 0) {
+      throw Error(ErrorKind::kData,
+                  fmt::format("{}: {} source rows have a NULL legacy key ({}); filter them in "
+                              "source.query or choose another key",
+                              mapping.name, null_keys, fmt::join(mapping.key, ", ")));
+    }
+  }
+
+  MappingShared shared;
+  if (options.dry_run) {
+    state::RangeState whole;
+    progress.running = true;
+    // A dry run transforms every row but writes nothing; a sample is kept for the summary.
+    run_range(program, whole, options, run, progress, shared, batch_size);
+    progress.running = false;
+    progress.finished = true;
+    if (shared.failure) std::rethrow_exception(shared.failure);
+    // Gather a sample by transforming the first rows again (cheap and side-effect free).
+    {
+      std::string sql = source_chunk_sql(&source, mapping.source_query, mapping.key, {},
+                                         std::nullopt, options.sample_rows);
+      RowScratch scratch;
+      std::vector<Value> fields;
+      source.copy_out("COPY (" + sql + ") TO STDOUT", [&](std::string_view row) {
+        std::string out;
+        if (CopyTextDecoder::decode_row(row, fields) && fields.size() == columns.size()) {
+          RowResult r = program.process(fields, scratch, out);
+          if (r.ok) {
+            if (!out.empty() && out.back() == '\n') out.pop_back();
+            result.sample.push_back(out);
+          } else {
+            result.sample.push_back(fmt::format("(rejected: {} {})", r.reject.column,
+                                                r.reject.reason));
+          }
+        }
+        return true;
+      });
+    }
+    result.status = "dry-run";
+    result.read = progress.read;
+    result.written = progress.written;
+    result.rejected = progress.rejected;
+    result.seconds = seconds_since(started);
+    return result;
+  }
+
+  state::ClaimStatus claim = state::claim_mapping(
+      target, mapping, run.owner, run.run_id, {options.allow_changed, options.restart});
+  if (claim == state::ClaimStatus::kComplete) {
+    result.status = "up-to-date";
+    auto ranges = state::load_ranges(target, mapping.name);
+    for (const auto& r : ranges) {
+      result.read += r.read;
+      result.written += r.written;
+      result.rejected += r.rejected;
+      result.skipped += r.skipped;
+    }
+    progress.finished = true;
+    result.seconds = seconds_since(started);
+    log_event(spdlog::level::info, "mapping_up_to_date",
+              fmt::format("{}: already applied with this file; nothing to do", mapping.name),
+              {{"table", mapping.name}});
+    return result;
+  }
+
+  state::begin_run_mapping(target, run.run_id, mapping);
+  try {
+    std::vector<state::RangeState> ranges = state::load_ranges(target, mapping.name);
+    if (ranges.empty()) {
+      int parts = options.parallel > 0 ? options.parallel : mapping.parallel;
+      state::create_ranges(target, mapping.name,
+                           split_key_ranges(source, mapping.source_query, mapping.key,
+                                            progress.total, parts));
+      ranges = state::load_ranges(target, mapping.name);
+    } else {
+      log_event(spdlog::level::info, "mapping_resume",
+                fmt::format("{}: resuming after the last committed batch", mapping.name),
+                {{"table", mapping.name}});
+    }
+    for (const auto& r : ranges) {
+      shared.rejected_before += r.rejected;
+      shared.read_before += r.read;
+    }
+    progress.read = 0;
+    progress.total = progress.total - shared.read_before;
+    progress.running = true;
+    std::vector<std::thread> workers;
+    for (const auto& r : ranges) {
+      if (r.done) continue;
+      workers.emplace_back([&, r] {
+        run_range(program, r, options, run, progress, shared, batch_size);
+      });
+    }
+    for (auto& w : workers) w.join();
+    progress.running = false;
+    if (shared.failure) std::rethrow_exception(shared.failure);
+    if (run.interrupted != nullptr && run.interrupted->load()) {
+      throw Error(ErrorKind::kInterrupted,
+                  fmt::format("{}: interrupted; every committed batch is kept", mapping.name));
+    }
+    if (program.has_self_refs()) {
+      SelfReferenceOutcome refs = resolve_self_references(target, program);
+      if (refs.unresolved > 0) {
+        result.message = fmt::format("{} self-references found no row and were left NULL",
+                                     refs.unresolved);
+      }
+    }
+    state::complete_mapping(target, mapping.name, run.owner);
+    for (const auto& r : state::load_ranges(target, mapping.name)) {
+      result.read += r.read;
+      result.written += r.written;
+      result.rejected += r.rejected;
+      result.skipped += r.skipped;
+    }
+    result.status = "succeeded";
+    result.seconds = seconds_since(started);
+    state::finish_run_mapping(target, run.run_id, mapping.name, result.status,
+                              {progress.read, progress.written, progress.rejected,
+                               progress.skipped},
+                              result.seconds, result.message);
+    progress.finished = true;
+    return result;
+  } catch (const Error& e) {
+    progress.running = false;
+    std::string status = e.kind() == ErrorKind::kInterrupted ? "interrupted" : "failed";
+    try {
+      if (!target.is_ok()) target = pg::Connection(options.target_url, "target");
+      state::release_lease(target, mapping.name, run.owner);
+      state::finish_run_mapping(target, run.run_id, mapping.name, status,
+                                {progress.read, progress.written, progress.rejected,
+                                 progress.skipped},
+                                seconds_since(started), e.what());
+    } catch (const Error&) {
+      // The target is unreachable: the lease expires by itself; progress is in the checkpoints.
+    }
+    throw;
+  }
+}
+
+}  // namespace mapengine

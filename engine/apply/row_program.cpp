@@ -1,0 +1,238 @@
+#include "engine/apply/row_program.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "engine/apply/legacy_key.h"
+#include "engine/common/error.h"
+#include "engine/pg/quote.h"
+#include "engine/sink/copy_text_encoder.h"
+#include "engine/spec/diagnostic.h"
+#include "engine/transform/uuid.h"
+
+namespace mapengine {
+namespace {
+
+int index_of(const std::vector<std::string>& columns, const std::string& name) {
+  auto it = std::find(columns.begin(), columns.end(), name);
+  return it == columns.end() ? -1 : static_cast<int>(it - columns.begin());
+}
+
+std::string list_columns(const std::vector<std::string>& columns) {
+  return fmt::format("{}", fmt::join(columns, ", "));
+}
+
+}  // namespace
+
+std::vector<LookupTarget> RowProgram::lookup_targets(const spec::MappingSpec& mapping,
+                                                     const spec::Project& project) {
+  std::vector<LookupTarget> out;
+  for (const auto& column : mapping.columns) {
+    if (!column.lookup) continue;
+    LookupTarget target = resolve_lookup(*column.lookup, mapping, project);
+    if (!target.self) out.push_back(std::move(target));
+  }
+  return out;
+}
+
+RowProgram::RowProgram(const spec::MappingSpec& mapping, const spec::Project& project,
+                       std::vector<std::string> source_columns,
+                       const std::map<std::string, LookupTable>& lookups)
+    : mapping_(mapping),
+      table_display_(mapping.table.display()),
+      source_columns_(std::move(source_columns)) {
+  for (const auto& key : mapping.key) {
+    int index = index_of(source_columns_, key);
+    if (index < 0) {
+      throw Error::spec(mapping.at("source.key"),
+                        fmt::format("legacy key column {} is not in the source query's result "
+                                    "(it has: {})",
+                                    key, list_columns(source_columns_)));
+    }
+    key_indexes_.push_back(index);
+  }
+  for (const auto& spec_column : mapping.columns) {
+    CompiledColumn column;
+    column.name = spec_column.name;
+    for (const auto& from : spec_column.from) {
+      int index = index_of(source_columns_, from);
+      if (index < 0) {
+        throw Error::spec(spec_column.where,
+                          fmt::format("column {}: source column {} is not in the source query's "
+                                      "result (it has: {})",
+                                      spec_column.name, from, list_columns(source_columns_)));
+      }
+      column.inputs.push_back(index);
+    }
+    if (!spec_column.transforms.empty() || spec_column.from.size() > 1) {
+      Diagnostics diagnostics;
+      column.pipeline = ColumnPipeline::compile(spec_column, diagnostics);
+      if (!column.pipeline || diagnostics.has_errors()) {
+        for (const auto& d : diagnostics.items()) {
+          if (d.severity == Severity::kError) {
+            throw Error(ErrorKind::kSpec, d.to_string());
+          }
+        }
+        throw Error::spec(spec_column.where,
+                          fmt::format("column {}: the transform pipeline does not compile",
+                                      spec_column.name));
+      }
+    }
+    column.generate = spec_column.generate;
+    column.uuid_namespace =
+        spec_column.uuid_namespace.empty() ? std::string(kMapengineNamespace)
+                                           : spec_column.uuid_namespace;
+    column.has_constant = spec_column.has_constant;
+    column.constant = spec_column.constant;
+    if (spec_column.lookup) {
+      LookupTarget target = resolve_lookup(*spec_column.lookup, mapping, project);
+      column.on_missing = spec_column.lookup->on_missing;
+      column.lookup_default = spec_column.lookup->default_value;
+      if (target.self) {
+        has_self_refs_ = true;
+        if (mapping.legacy_key_columns.size() != 1) {
+          throw Error::spec(spec_column.lookup->where,
+                            "a self-reference needs target.legacy_key (one column): the engine "
+                            "resolves it through that column after the rows are written");
+        }
+        if (column.on_missing == spec::MissPolicy::kReject ||
+            column.on_missing == spec::MissPolicy::kDefault) {
+          throw Error::spec(spec_column.lookup->where,
+                            "a self-reference supports on_missing: null or fail (the row is "
+                            "already written when its reference is resolved)");
+        }
+      } else {
+        auto it = lookups.find(target.select_sql());
+        if (it == lookups.end()) {
+          throw Error::internal(fmt::format("lookup {} was not loaded", target.describe()));
+        }
+        column.lookup = &it->second;
+      }
+      column.lookup_target = std::move(target);
+    }
+    if (column.name == mapping.id_column) id_index_ = static_cast<int>(columns_.size());
+    columns_.push_back(std::move(column));
+  }
+}
+
+void RowProgram::key_of(const std::vector<Value>& fields, std::string& key) const {
+  if (key_indexes_.size() == 1) {
+    key.assign(fields[static_cast<size_t>(key_indexes_[0])].text());
+    return;
+  }
+  std::vector<Value> parts;
+  parts.reserve(key_indexes_.size());
+  for (int index : key_indexes_) parts.push_back(fields[static_cast<size_t>(index)]);
+  key = legacy_key_text(parts);
+}
+
+std::vector<std::string> RowProgram::key_parts(const std::vector<Value>& fields) const {
+  std::vector<std::string> parts;
+  for (int index : key_indexes_) {
+    parts.emplace_back(fields[static_cast<size_t>(index)].text());
+  }
+  return parts;
+}
+
+std::string RowProgram::target_column_list() const {
+  std::string out;
+  for (const auto& column : columns_) {
+    if (!out.empty()) out += ", ";
+    out += pg::quote_identifier(column.name);
+  }
+  return out;
+}
+
+RowResult RowProgram::process(const std::vector<Value>& fields, RowScratch& scratch,
+                              std::string& out) const {
+  RowResult result;
+  key_of(fields, scratch.legacy_key);
+  RowContext context{mapping_.name, table_display_, scratch.legacy_key};
+  scratch.outputs.resize(columns_.size());
+
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    const CompiledColumn& column = columns_[c];
+    Value& value = scratch.outputs[c];
+    if (column.has_constant) {
+      if (column.constant) {
+        value.set_view(*column.constant);
+      } else {
+        value.set_null();
+      }
+    } else if (column.generate == spec::Generate::kUuidRandom) {
+      value.set(uuid_v4());
+    } else if (column.generate == spec::Generate::kUuidDeterministic) {
+      value.set(uuid_v5(column.uuid_namespace,
+                        fmt::format("{}:{}", table_display_, scratch.legacy_key)));
+    } else if (column.pipeline) {
+      scratch.inputs.clear();
+      for (int index : column.inputs) scratch.inputs.push_back(fields[static_cast<size_t>(index)]);
+      if (Rejection rejection = column.pipeline->run(scratch.inputs, value, context)) {
+        result.reject = {scratch.legacy_key, column.name,
+                         scratch.inputs.size() == 1 && !scratch.inputs[0].is_null()
+                             ? std::optional<std::string>(scratch.inputs[0].text())
+                             : std::nullopt,
+                         "transform", std::move(*rejection)};
+        if (scratch.inputs.size() > 1) {
+          std::vector<Value> parts(scratch.inputs.begin(), scratch.inputs.end());
+          result.reject.value = legacy_key_text(parts);
+        }
+        return result;
+      }
+    } else {
+      value = fields[static_cast<size_t>(column.inputs[0])];
+    }
+
+    if (column.lookup_target && !value.is_null()) {
+      if (column.lookup_target->self) {
+        result.pending.push_back({column.name, scratch.legacy_key, std::string(value.text())});
+        value.set_null();
+        continue;
+      }
+      if (const std::string* id = column.lookup->find(value.text())) {
+        value.set_view(*id);
+      } else {
+        switch (column.on_missing) {
+          case spec::MissPolicy::kNull: value.set_null(); break;
+          case spec::MissPolicy::kDefault:
+            if (column.lookup_default) {
+              value.set_view(*column.lookup_default);
+            } else {
+              value.set_null();
+            }
+            break;
+          case spec::MissPolicy::kReject:
+            result.reject = {scratch.legacy_key, column.name, std::string(value.text()),
+                             "lookup",
+                             fmt::format("no {} row with {} = {}",
+                                         column.lookup_target->table.name.empty()
+                                             ? column.lookup_target->mapping
+                                             : column.lookup_target->table.display(),
+                                         column.lookup_target->match.empty()
+                                             ? "legacy key"
+                                             : column.lookup_target->match,
+                                         value.text())};
+            return result;
+          case spec::MissPolicy::kFail:
+            throw Error(ErrorKind::kData,
+                        fmt::format("{}: legacy key {}: column {}: value {}: no match in {} "
+                                    "(on_missing: fail)",
+                                    table_display_, scratch.legacy_key, column.name, value.text(),
+                                    column.lookup_target->describe()));
+        }
+      }
+    }
+  }
+
+  for (size_t c = 0; c < columns_.size(); ++c) {
+    if (c > 0) out += '\t';
+    append_copy_field(out, scratch.outputs[c]);
+  }
+  out += '\n';
+  if (id_index_ >= 0) result.id.assign(scratch.outputs[static_cast<size_t>(id_index_)].text());
+  result.ok = true;
+  return result;
+}
+
+}  // namespace mapengine

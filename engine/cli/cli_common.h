@@ -1,0 +1,38 @@
+// Pieces shared by the subcommands: connection flags, log flags, and loading a project with the
+// lint gate (a command that runs mappings refuses to start while lint finds errors).
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/common/connection_config.h"
+#include "engine/plan/dependency_plan.h"
+#include "engine/spec/mapping_spec.h"
+
+namespace mapengine::cli {
+
+struct ConnectionFlags {
+  std::optional<std::string> source;
+  std::optional<std::string> target;
+
+  void add_to(CLI::App& command);
+  // Resolves flags, environment and .env; throws Error(kUsage) naming what is missing.
+  ConnectionConfig resolve(bool need_source, bool need_target) const;
+};
+
+struct LogFlags {
+  std::string format = "auto";  // auto | text | json
+  bool verbose = false;
+
+  void add_to(CLI::App& command);
+  void configure() const;  // auto = json when CI is set and stderr is not a terminal
+};
+
+// Loads the files/folders, runs every lint rule, prints the findings to stderr and throws
+// Error(kSpec) when there are errors. Warnings are printed and allowed.
+spec::Project load_checked_project(const std::vector<std::string>& paths);
+
+}  // namespace mapengine::cli

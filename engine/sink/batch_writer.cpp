@@ -1,0 +1,323 @@
+#include "engine/sink/batch_writer.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <nlohmann/json.hpp>
+#include <unordered_set>
+
+#include "engine/common/error.h"
+#include "engine/pg/quote.h"
+#include "engine/sink/copy_text_encoder.h"
+#include "engine/source/copy_text_decoder.h"
+
+namespace mapengine {
+namespace {
+
+constexpr std::string_view kStage = "mapengine_stage";
+
+// Errors that concern the rows being written (bad value, constraint) rather than the batch.
+bool is_row_error(const Error& e) {
+  const std::string& state = e.sqlstate();
+  return e.kind() == ErrorKind::kDatabase &&
+         (state.rfind("22", 0) == 0 || state.rfind("23", 0) == 0 || state == "P0001");
+}
+
+// The 1-based COPY line named in a COPY error's CONTEXT ("COPY t, line 37, ..."), or 0.
+size_t copy_line(const std::string& context) {
+  if (context.rfind("COPY ", 0) != 0) return 0;
+  size_t pos = context.find(", line ");
+  if (pos == std::string::npos) return 0;
+  pos += 7;
+  size_t line = 0;
+  auto [end, ec] = std::from_chars(context.data() + pos, context.data() + context.size(), line);
+  (void)end;
+  return ec == std::errc() ? line : 0;
+}
+
+// The column named in a COPY error's CONTEXT ("..., column email: ..."), or empty.
+std::string copy_column(const std::string& context) {
+  size_t pos = context.find(", column ");
+  if (pos == std::string::npos) return {};
+  pos += 9;
+  size_t end = context.find(':', pos);
+  return context.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+}
+
+std::string key_json(const std::vector<std::string>& parts) {
+  return nlohmann::json(parts).dump();
+}
+
+}  // namespace
+
+void Batch::clear() {
+  encoded.clear();
+  rows.clear();
+  rejects.clear();
+  pending.clear();
+  last_key.clear();
+  rows_read = 0;
+}
+
+void append_reject_row(std::string& out, long long run_id, const std::string& mapping,
+                       const RejectRecord& reject) {
+  out += std::to_string(run_id);
+  out += '\t';
+  append_copy_escaped(out, mapping);
+  out += '\t';
+  append_copy_escaped(out, reject.legacy_key);
+  out += '\t';
+  if (reject.column.empty()) {
+    out += "\\N";
+  } else {
+    append_copy_escaped(out, reject.column);
+  }
+  out += '\t';
+  if (reject.value) {
+    append_copy_escaped(out, *reject.value);
+  } else {
+    out += "\\N";
+  }
+  out += '\t';
+  append_copy_escaped(out, reject.rule);
+  out += '\t';
+  append_copy_escaped(out, reject.reason);
+  out += '\n';
+}
+
+BatchWriter::BatchWriter(const spec::MappingSpec& mapping, std::string columns, long long run_id,
+                         std::string lease_owner, TransactionSettings settings)
+    : mapping_(mapping),
+      columns_(std::move(columns)),
+      table_(mapping.table.quoted()),
+      run_id_(run_id),
+      lease_owner_(std::move(lease_owner)),
+      settings_(std::move(settings)) {
+  if (mapping.mode != spec::WriteMode::kInsert) {
+    std::string conflict;
+    for (const auto& c : mapping.conflict_columns) {
+      if (!conflict.empty()) conflict += ", ";
+      conflict += pg::quote_identifier(c);
+    }
+    std::string action = "DO NOTHING";
+    if (mapping.mode == spec::WriteMode::kUpsert) {
+      std::string sets;
+      for (const auto& column : mapping.columns) {
+        if (std::find(mapping.conflict_columns.begin(), mapping.conflict_columns.end(),
+                      column.name) != mapping.conflict_columns.end() ||
+            column.name == mapping.id_column) {
+          continue;  // the existing row keeps its identity
+        }
+        if (!sets.empty()) sets += ", ";
+        std::string q = pg::quote_identifier(column.name);
+        sets += q + " = EXCLUDED." + q;
+      }
+      action = sets.empty() ? "DO NOTHING" : "DO UPDATE SET " + sets;
+    }
+    insert_from_stage_ = fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) {}",
+                                     table_, columns_, columns_, kStage, conflict, action);
+  }
+}
+
+long BatchWriter::attempt(pg::Connection& target, const Batch& batch,
+                          const std::vector<size_t>& indexes) const {
+  bool staged = !insert_from_stage_.empty();
+  if (staged) target.exec(fmt::format("DELETE FROM {}", kStage));
+  target.copy_in_begin(fmt::format("COPY {} ({}) FROM STDIN", staged ? std::string(kStage) : table_,
+                                   columns_));
+  // Send contiguous runs of rows in one call each.
+  size_t i = 0;
+  while (i < indexes.size()) {
+    size_t j = i;
+    while (j + 1 < indexes.size() && indexes[j + 1] == indexes[j] + 1 &&
+           batch.rows[indexes[j + 1]].begin == batch.rows[indexes[j]].end) {
+      ++j;
+    }
+    const BatchRow& first = batch.rows[indexes[i]];
+    const BatchRow& last = batch.rows[indexes[j]];
+    target.copy_in_send(std::string_view(batch.encoded).substr(first.begin, last.end - first.begin));
+    i = j + 1;
+  }
+  long copied = target.copy_in_end();
+  if (!staged) return copied;
+  return target.exec(insert_from_stage_).affected();
+}
+
+long BatchWriter::write_rows(pg::Connection& target, const Batch& batch,
+                             std::vector<size_t> indexes, std::vector<RejectRecord>& rejects,
+                             std::vector<bool>& refused, BatchOutcome& outcome) const {
+  long written = 0;
+  while (!indexes.empty()) {
+    target.exec("SAVEPOINT mapengine_attempt");
+    ++outcome.attempts;
+    try {
+      written += attempt(target, batch, indexes);
+      target.exec("RELEASE SAVEPOINT mapengine_attempt");
+      return written;
+    } catch (const Error& e) {
+      if (!is_row_error(e) || !target.is_ok()) throw;
+      target.exec("ROLLBACK TO SAVEPOINT mapengine_attempt; RELEASE SAVEPOINT mapengine_attempt");
+      size_t line = copy_line(e.server_context());
+      size_t bad = 0;
+      if (line >= 1 && line <= indexes.size()) {
+        bad = line - 1;
+      } else if (indexes.size() == 1) {
+        bad = 0;
+      } else {
+        // No line to go by (a constraint checked after COPY, or the INSERT from staging):
+        // bisect.
+        size_t half = indexes.size() / 2;
+        std::vector<size_t> first(indexes.begin(), indexes.begin() + static_cast<long>(half));
+        std::vector<size_t> second(indexes.begin() + static_cast<long>(half), indexes.end());
+        written += write_rows(target, batch, std::move(first), rejects, refused, outcome);
+        written += write_rows(target, batch, std::move(second), rejects, refused, outcome);
+        return written;
+      }
+      size_t row_index = indexes[bad];
+      const BatchRow& row = batch.rows[row_index];
+      RejectRecord reject;
+      reject.legacy_key = row.legacy_key;
+      reject.column = e.server().column.empty() ? copy_column(e.server_context()) : e.server().column;
+      reject.rule = e.sqlstate().rfind("23", 0) == 0 ? "constraint" : "data";
+      reject.reason = e.server().message;
+      if (!e.server().detail.empty()) reject.reason += " (" + e.server().detail + ")";
+      reject.reason += fmt::format(" [SQLSTATE {}]", e.sqlstate());
+      if (!reject.column.empty()) {
+        // The value as it was sent: decode the row and pick the column.
+        std::vector<Value> fields;
+        std::string_view encoded =
+            std::string_view(batch.encoded).substr(row.begin, row.end - row.begin);
+        if (CopyTextDecoder::decode_row(encoded, fields)) {
+          size_t c = 0;
+          for (const auto& column : mapping_.columns) {
+            if (column.name == reject.column && c < fields.size()) {
+              if (!fields[c].is_null()) reject.value = std::string(fields[c].text());
+              break;
+            }
+            ++c;
+          }
+        }
+      }
+      rejects.push_back(std::move(reject));
+      refused[row_index] = true;
+      indexes.erase(indexes.begin() + static_cast<long>(bad));
+    }
+  }
+  return written;
+}
+
+BatchOutcome BatchWriter::write(pg::Connection& target, const Batch& batch, int range_no,
+                                bool range_done) const {
+  BatchOutcome outcome;
+  target.exec("BEGIN");
+  try {
+    target.exec(fmt::format("SET LOCAL statement_timeout = {}; SET LOCAL lock_timeout = {}{}",
+                            target.quote_literal(settings_.statement_timeout),
+                            target.quote_literal(settings_.lock_timeout),
+                            settings_.synchronous_commit ? ""
+                                                         : "; SET LOCAL synchronous_commit = off"));
+    pg::Result lease = target.exec(
+        "UPDATE mapengine.mappings SET lease_until = clock_timestamp() + interval '5 minutes' "
+        "WHERE mapping = $1 AND lease_owner = $2",
+        {mapping_.name, lease_owner_});
+    if (lease.affected() != 1) {
+      throw Error::conflict(fmt::format(
+          "{}: this process no longer holds the mapping's lease (another mapengine took it "
+          "over); stopping without writing",
+          mapping_.name));
+    }
+    if (!insert_from_stage_.empty() && !batch.rows.empty()) {
+      target.exec(fmt::format("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP",
+                              kStage, table_));
+    }
+
+    std::vector<RejectRecord> rejects = batch.rejects;
+    std::vector<bool> refused(batch.rows.size(), false);
+    std::vector<size_t> all(batch.rows.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+    outcome.written = write_rows(target, batch, std::move(all), rejects, refused, outcome);
+    long attempted = 0;
+    for (bool r : refused) attempted += r ? 0 : 1;
+    if (mapping_.mode == spec::WriteMode::kSkipExisting) {
+      outcome.skipped = attempted - outcome.written;
+    }
+    outcome.rejected = static_cast<long>(rejects.size());
+
+    std::unordered_set<std::string_view> refused_keys;
+    for (size_t i = 0; i < refused.size(); ++i) {
+      if (refused[i]) refused_keys.insert(batch.rows[i].legacy_key);
+    }
+
+    if (mapping_.legacy_key_columns.empty() && !batch.rows.empty()) {
+      std::string data;
+      for (size_t i = 0; i < batch.rows.size(); ++i) {
+        if (refused[i] || batch.rows[i].id.empty()) continue;
+        append_copy_escaped(data, mapping_.name);
+        data += '\t';
+        append_copy_escaped(data, batch.rows[i].legacy_key);
+        data += '\t';
+        append_copy_escaped(data, batch.rows[i].id);
+        data += '\n';
+      }
+      if (!data.empty()) {
+        target.copy_in_begin("COPY mapengine.id_map (mapping, legacy_key, new_id) FROM STDIN");
+        target.copy_in_send(data);
+        target.copy_in_end();
+      }
+    }
+
+    std::string pending;
+    for (const auto& ref : batch.pending) {
+      if (refused_keys.count(ref.legacy_key)) continue;
+      append_copy_escaped(pending, mapping_.name);
+      pending += '\t';
+      append_copy_escaped(pending, ref.column);
+      pending += '\t';
+      append_copy_escaped(pending, ref.legacy_key);
+      pending += '\t';
+      append_copy_escaped(pending, ref.ref);
+      pending += '\n';
+    }
+    if (!pending.empty()) {
+      target.copy_in_begin(
+          "COPY mapengine.pending_refs (mapping, column_name, legacy_key, ref) FROM STDIN");
+      target.copy_in_send(pending);
+      target.copy_in_end();
+    }
+
+    if (!rejects.empty()) {
+      std::string data;
+      for (const auto& reject : rejects) append_reject_row(data, run_id_, mapping_.name, reject);
+      target.copy_in_begin(
+          "COPY mapengine.rejects (run_id, mapping, legacy_key, column_name, value, rule, reason) "
+          "FROM STDIN");
+      target.copy_in_send(data);
+      target.copy_in_end();
+    }
+
+    target.exec(
+        "UPDATE mapengine.checkpoints SET last_key = COALESCE($3::jsonb, last_key), done = $4, "
+        "rows_read = rows_read + $5, rows_written = rows_written + $6, "
+        "rows_rejected = rows_rejected + $7, rows_skipped = rows_skipped + $8, "
+        "batches = batches + 1, updated_at = clock_timestamp() "
+        "WHERE mapping = $1 AND range_no = $2",
+        {mapping_.name, std::to_string(range_no),
+         batch.last_key.empty() ? std::nullopt : std::optional(key_json(batch.last_key)),
+         std::string(range_done ? "true" : "false"), std::to_string(batch.rows_read),
+         std::to_string(outcome.written), std::to_string(outcome.rejected),
+         std::to_string(outcome.skipped)});
+    target.exec("COMMIT");
+  } catch (...) {
+    if (target.is_ok() && target.in_transaction()) {
+      try {
+        target.exec("ROLLBACK");
+      } catch (...) {
+      }
+    }
+    throw;
+  }
+  return outcome;
+}
+
+}  // namespace mapengine

@@ -1,0 +1,92 @@
+// BatchWriter: writes one batch into the target in ONE transaction: the rows (COPY, or COPY into
+// a transaction-local staging table plus INSERT ... ON CONFLICT for upsert / skip_existing), the
+// rejects, the pending self-references, the engine's id map entries and the checkpoint. Either
+// all of it commits or none of it does.
+//
+// Rows the server refuses (SQLSTATE classes 22 and 23: bad values, constraint violations) are
+// isolated inside the transaction with savepoints: the failing line named in the COPY error's
+// CONTEXT is set aside directly; otherwise the batch is bisected until the failing rows are found.
+// Each is rejected with the server's message; the rest is written.
+//
+// Pooler safety: everything happens inside the transaction (SET LOCAL, ON COMMIT DROP staging,
+// unnamed statements), so a transaction-mode pooler such as pgbouncer or Supabase's works.
+//
+// Thread-safety: a BatchWriter is used by one thread with its own Connection.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/apply/row_program.h"
+#include "engine/pg/connection.h"
+#include "engine/spec/mapping_spec.h"
+
+namespace mapengine {
+
+struct BatchRow {
+  std::string legacy_key;
+  std::string id;  // for the id map (empty when the target keeps the legacy key itself)
+  size_t begin = 0, end = 0;  // the encoded row in Batch::encoded
+};
+
+struct Batch {
+  std::string encoded;  // COPY text of every candidate row
+  std::vector<BatchRow> rows;
+  std::vector<RejectRecord> rejects;  // set aside before writing (transforms, lookups)
+  std::vector<PendingRef> pending;
+  std::vector<std::string> last_key;  // key parts of the last row read in this batch
+  long rows_read = 0;
+
+  void clear();
+};
+
+struct BatchOutcome {
+  long written = 0;
+  long skipped = 0;   // skip_existing: rows that already existed
+  long rejected = 0;  // rejects in this batch (engine + server)
+  int attempts = 0;   // COPY/INSERT attempts made (1 when nothing was refused)
+};
+
+// Settings applied with SET LOCAL in every batch transaction.
+struct TransactionSettings {
+  std::string statement_timeout = "5min";
+  std::string lock_timeout = "1min";
+  bool synchronous_commit = true;
+};
+
+class BatchWriter {
+ public:
+  // `columns` is the quoted target column list in COPY order.
+  BatchWriter(const spec::MappingSpec& mapping, std::string columns, long long run_id,
+              std::string lease_owner, TransactionSettings settings);
+
+  // Writes `batch` for key range `range_no`. Throws Error on anything but per-row refusals
+  // (the transaction is then rolled back; the caller may retry transient errors).
+  BatchOutcome write(pg::Connection& target, const Batch& batch, int range_no,
+                     bool range_done) const;
+
+ private:
+  // Tries to write rows[indexes]; refused rows are added to `rejects`. Returns rows written.
+  long write_rows(pg::Connection& target, const Batch& batch, std::vector<size_t> indexes,
+                  std::vector<RejectRecord>& rejects, std::vector<bool>& refused,
+                  BatchOutcome& outcome) const;
+  // One attempt inside a savepoint; returns rows written or throws.
+  long attempt(pg::Connection& target, const Batch& batch,
+               const std::vector<size_t>& indexes) const;
+
+  const spec::MappingSpec& mapping_;
+  std::string columns_;
+  std::string table_;
+  long long run_id_;
+  std::string lease_owner_;
+  TransactionSettings settings_;
+  std::string insert_from_stage_;  // for upsert / skip_existing
+};
+
+// Appends one reject as a COPY row for mapengine.rejects
+// (run_id, mapping, legacy_key, column_name, value, rule, reason).
+void append_reject_row(std::string& out, long long run_id, const std::string& mapping,
+                       const RejectRecord& reject);
+
+}  // namespace mapengine

@@ -1,0 +1,195 @@
+#include "engine/source/source_reader.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <thread>
+
+#include "engine/common/error.h"
+#include "engine/pg/quote.h"
+#include "engine/source/copy_text_decoder.h"
+
+namespace mapengine {
+namespace {
+
+std::string key_tuple(const std::vector<std::string>& key) {
+  std::string out = "(";
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += "q." + pg::quote_identifier(key[i]);
+  }
+  return out + ")";
+}
+
+std::string literal(const pg::Connection* quoting, const std::string& value) {
+  if (quoting != nullptr) return quoting->quote_literal(value);
+  std::string out = "'";
+  for (char c : value) {
+    if (c == '\'') out += '\'';
+    out += c;
+  }
+  return out + "'";
+}
+
+std::string values_tuple(const pg::Connection* quoting, const KeyParts& parts) {
+  std::string out = "(";
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += literal(quoting, parts[i]);
+  }
+  return out + ")";
+}
+
+std::string where_clause(const pg::Connection* quoting, const std::vector<std::string>& key,
+                         const KeyRange& range, const std::optional<KeyParts>& after) {
+  std::vector<std::string> conditions;
+  std::string tuple = key_tuple(key);
+  const std::optional<KeyParts>& lower = after ? after : range.lower;
+  if (lower) conditions.push_back(tuple + " > " + values_tuple(quoting, *lower));
+  if (range.upper) conditions.push_back(tuple + " <= " + values_tuple(quoting, *range.upper));
+  if (conditions.empty()) return "";
+  return " WHERE " + fmt::format("{}", fmt::join(conditions, " AND "));
+}
+
+std::string order_by(const std::vector<std::string>& key) {
+  std::string out = " ORDER BY ";
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (i > 0) out += ", ";
+    out += "q." + pg::quote_identifier(key[i]);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> describe_source(pg::Connection& source, const std::string& query) {
+  pg::Result result = source.exec(fmt::format("SELECT * FROM ({}\n) q LIMIT 0", query));
+  std::vector<std::string> columns;
+  for (int c = 0; c < result.columns(); ++c) columns.push_back(result.column_name(c));
+  return columns;
+}
+
+std::string source_chunk_sql(const pg::Connection* quoting, const std::string& query,
+                             const std::vector<std::string>& key, const KeyRange& range,
+                             const std::optional<KeyParts>& after, long limit) {
+  std::string sql = fmt::format("SELECT * FROM ({}\n) q{}{}", query,
+                                where_clause(quoting, key, range, after), order_by(key));
+  if (limit > 0) sql += fmt::format(" LIMIT {}", limit);
+  return sql;
+}
+
+long long count_source_rows(pg::Connection& source, const std::string& query,
+                            const std::vector<std::string>& key, const KeyRange& range) {
+  pg::Result result = source.exec(fmt::format("SELECT count(*) FROM ({}\n) q{}", query,
+                                              where_clause(&source, key, range, std::nullopt)));
+  return std::stoll(std::string(result.value(0, 0)));
+}
+
+std::vector<KeyRange> split_key_ranges(pg::Connection& source, const std::string& query,
+                                       const std::vector<std::string>& key, long long rows,
+                                       int parts) {
+  std::vector<KeyRange> ranges;
+  if (parts <= 1 || rows < parts * 2LL) {
+    ranges.push_back({});
+    return ranges;
+  }
+  std::vector<KeyParts> bounds;
+  std::string columns;
+  for (size_t i = 0; i < key.size(); ++i) {
+    if (i > 0) columns += ", ";
+    columns += "q." + pg::quote_identifier(key[i]) + "::text";
+  }
+  for (int p = 1; p < parts; ++p) {
+    long long offset = rows * p / parts - 1;
+    pg::Result result = source.exec(fmt::format("SELECT {} FROM ({}\n) q{} OFFSET {} LIMIT 1",
+                                                columns, query, order_by(key), offset));
+    if (result.rows() == 0) break;
+    KeyParts bound;
+    for (int c = 0; c < result.columns(); ++c) bound.emplace_back(result.value(0, c));
+    bounds.push_back(std::move(bound));
+  }
+  std::optional<KeyParts> lower;
+  for (auto& bound : bounds) {
+    ranges.push_back({lower, bound});
+    lower = bound;
+  }
+  ranges.push_back({lower, std::nullopt});
+  return ranges;
+}
+
+SourceReader::SourceReader(std::string conninfo, std::string query, std::vector<std::string> key,
+                           std::vector<int> key_indexes, SourceOptions options)
+    : conninfo_(std::move(conninfo)),
+      query_(std::move(query)),
+      key_(std::move(key)),
+      key_indexes_(std::move(key_indexes)),
+      options_(std::move(options)) {}
+
+void SourceReader::connect() {
+  connection_.reset();
+  connection_.emplace(conninfo_, "source");
+}
+
+void SourceReader::read(const KeyRange& range, std::optional<KeyParts> after,
+                        const std::function<bool(std::string_view)>& on_row,
+                        const std::atomic<bool>* cancel) {
+  int failures = 0;
+  std::string last_row;
+  std::vector<Value> fields;
+  for (;;) {
+    try {
+      if (!connection_ || !connection_->is_ok()) connect();
+      pg::Connection& source = *connection_;
+      std::string sql = source_chunk_sql(&source, query_, key_, range, after,
+                                         options_.chunk_rows);
+      long delivered = 0;
+      bool stopped = false;
+      source.exec(options_.snapshot.empty()
+                      ? "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"
+                      : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+      if (!options_.snapshot.empty()) {
+        source.exec("SET TRANSACTION SNAPSHOT " + source.quote_literal(options_.snapshot));
+      }
+      source.exec("SET LOCAL statement_timeout = " +
+                  source.quote_literal(options_.statement_timeout));
+      source.copy_out("COPY (" + sql + ") TO STDOUT", [&](std::string_view row) {
+        if (cancel != nullptr && cancel->load()) {
+          stopped = true;
+          return false;
+        }
+        ++delivered;
+        last_row.assign(row);
+        if (!on_row(row)) {
+          stopped = true;
+          return false;
+        }
+        return true;
+      });
+      source.exec("COMMIT");
+      failures = 0;
+      if (stopped) return;
+      if (delivered > 0) {
+        if (!CopyTextDecoder::decode_row(last_row, fields)) {
+          throw Error(ErrorKind::kData, "source: malformed COPY row from the server");
+        }
+        KeyParts parts;
+        for (int index : key_indexes_) parts.emplace_back(fields[static_cast<size_t>(index)].text());
+        after = std::move(parts);
+      }
+      if (options_.chunk_rows <= 0 || delivered < options_.chunk_rows) return;
+    } catch (const Error& e) {
+      if (!e.is_transient() || ++failures > options_.retries) throw;
+      // Continue after the last row delivered: rows of the failed chunk that were handed over
+      // are not read again.
+      if (!last_row.empty() && CopyTextDecoder::decode_row(last_row, fields)) {
+        KeyParts parts;
+        for (int index : key_indexes_) parts.emplace_back(fields[static_cast<size_t>(index)].text());
+        after = std::move(parts);
+      }
+      connection_.reset();
+      std::this_thread::sleep_for(std::chrono::milliseconds(250 << std::min(failures, 6)));
+    }
+  }
+}
+
+}  // namespace mapengine

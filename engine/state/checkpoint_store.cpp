@@ -1,0 +1,185 @@
+#include "engine/state/checkpoint_store.h"
+
+#include <fmt/format.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <nlohmann/json.hpp>
+
+#include "engine/common/error.h"
+#include "engine/state/run_store.h"
+
+namespace mapengine::state {
+namespace {
+
+std::string text_array(const std::vector<std::string>& items) {
+  std::string out = "{";
+  for (size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '"';
+    for (char c : items[i]) {
+      if (c == '"' || c == '\\') out += '\\';
+      out += c;
+    }
+    out += '"';
+  }
+  return out + "}";
+}
+
+// True when `owner` ("host:pid:run") names a process on this host that no longer exists.
+bool owner_is_dead_here(const std::string& owner) {
+  size_t first = owner.find(':');
+  size_t second = owner.find(':', first + 1);
+  if (first == std::string::npos || second == std::string::npos) return false;
+  if (owner.substr(0, first) != RunIdentity::of_this_process().host) return false;
+  int pid = std::atoi(owner.substr(first + 1, second - first - 1).c_str());
+  if (pid <= 0) return false;
+  return kill(pid, 0) != 0 && errno == ESRCH;
+}
+
+}  // namespace
+
+std::string key_parts_json(const KeyParts& parts) { return nlohmann::json(parts).dump(); }
+
+std::optional<KeyParts> key_parts_from_json(std::string_view json) {
+  if (json.empty()) return std::nullopt;
+  auto parsed = nlohmann::json::parse(json, nullptr, false);
+  if (!parsed.is_array()) return std::nullopt;
+  KeyParts parts;
+  for (const auto& item : parsed) parts.push_back(item.is_string() ? item.get<std::string>() : "");
+  return parts;
+}
+
+ClaimStatus claim_mapping(pg::Connection& target, const spec::MappingSpec& mapping,
+                          const std::string& owner, long long run_id,
+                          const ClaimOptions& options) {
+  target.exec("BEGIN");
+  try {
+    target.exec(
+        "INSERT INTO mapengine.mappings (mapping, table_schema, table_name, file, checksum, "
+        "key_columns, legacy_key_columns, id_column) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+        "ON CONFLICT (mapping) DO NOTHING",
+        {mapping.name, mapping.table.schema, mapping.table.name, mapping.file, mapping.checksum,
+         text_array(mapping.key), text_array(mapping.legacy_key_columns), mapping.id_column});
+    pg::Result row = target.exec(
+        "SELECT status, checksum, lease_owner, lease_until > clock_timestamp(), "
+        "to_char(started_at, 'YYYY-MM-DD HH24:MI:SS TZ'), lease_run_id, "
+        "EXISTS (SELECT 1 FROM mapengine.checkpoints c WHERE c.mapping = m.mapping) "
+        "FROM mapengine.mappings m WHERE mapping = $1 FOR UPDATE",
+        {mapping.name});
+    std::string status(row.value(0, 0));
+    std::string checksum(row.value(0, 1));
+    std::string holder = row.is_null(0, 2) ? "" : std::string(row.value(0, 2));
+    bool held = row.value(0, 3) == "t";
+    bool has_progress = row.value(0, 6) == "t";
+    if (held && !holder.empty() && holder != owner && !owner_is_dead_here(holder)) {
+      size_t first = holder.find(':');
+      size_t second = holder.find(':', first + 1);
+      throw Error::conflict(fmt::format(
+          "{}: another mapengine is applying this mapping: host {}, pid {}, run {}, started {}. "
+          "Wait for it to finish (its lease expires 5 minutes after its last batch)",
+          mapping.name, holder.substr(0, first), holder.substr(first + 1, second - first - 1),
+          holder.substr(second + 1), row.value(0, 4)));
+    }
+    bool changed = checksum != mapping.checksum;
+    ClaimStatus result = has_progress ? ClaimStatus::kResume : ClaimStatus::kFresh;
+    if (options.restart) {
+      target.exec("DELETE FROM mapengine.checkpoints WHERE mapping = $1", {mapping.name});
+      target.exec("DELETE FROM mapengine.pending_refs WHERE mapping = $1", {mapping.name});
+      result = ClaimStatus::kFresh;
+    } else if (status == "complete") {
+      if (!changed) {
+        target.exec("COMMIT");
+        return ClaimStatus::kComplete;
+      }
+      throw Error::conflict(fmt::format(
+          "{}: {} changed since it was applied (checksum {} -> {}); revert the file, or "
+          "apply again from the start with --restart",
+          mapping.name, mapping.file, checksum.substr(0, 12), mapping.checksum.substr(0, 12)));
+    } else if (changed && has_progress && !options.allow_changed) {
+      throw Error::conflict(fmt::format(
+          "{}: {} changed since the interrupted attempt (checksum {} -> {}); rows already "
+          "written followed the old file. Continue with --allow-changed, or start over with "
+          "--restart",
+          mapping.name, mapping.file, checksum.substr(0, 12), mapping.checksum.substr(0, 12)));
+    }
+    target.exec(
+        "UPDATE mapengine.mappings SET lease_owner = $2, lease_run_id = $3, "
+        "lease_until = clock_timestamp() + interval '5 minutes', status = 'running', "
+        "checksum = $4, file = $5, table_schema = $6, table_name = $7, key_columns = $8, "
+        "legacy_key_columns = $9, id_column = $10, started_at = COALESCE(started_at, "
+        "clock_timestamp()), completed_at = NULL WHERE mapping = $1",
+        {mapping.name, owner, std::to_string(run_id), mapping.checksum, mapping.file,
+         mapping.table.schema, mapping.table.name, text_array(mapping.key),
+         text_array(mapping.legacy_key_columns), mapping.id_column});
+    target.exec("COMMIT");
+    return result;
+  } catch (...) {
+    if (target.is_ok() && target.in_transaction()) target.exec("ROLLBACK");
+    throw;
+  }
+}
+
+std::vector<RangeState> load_ranges(pg::Connection& target, const std::string& mapping) {
+  pg::Result rows = target.exec(
+      "SELECT range_no, lower_key::text, upper_key::text, last_key::text, done, rows_read, "
+      "rows_written, rows_rejected, rows_skipped FROM mapengine.checkpoints WHERE mapping = $1 "
+      "ORDER BY range_no",
+      {mapping});
+  std::vector<RangeState> ranges;
+  for (int r = 0; r < rows.rows(); ++r) {
+    RangeState state;
+    state.range_no = std::stoi(std::string(rows.value(r, 0)));
+    if (!rows.is_null(r, 1)) state.range.lower = key_parts_from_json(rows.value(r, 1));
+    if (!rows.is_null(r, 2)) state.range.upper = key_parts_from_json(rows.value(r, 2));
+    if (!rows.is_null(r, 3)) state.last_key = key_parts_from_json(rows.value(r, 3));
+    state.done = rows.value(r, 4) == "t";
+    state.read = std::stoll(std::string(rows.value(r, 5)));
+    state.written = std::stoll(std::string(rows.value(r, 6)));
+    state.rejected = std::stoll(std::string(rows.value(r, 7)));
+    state.skipped = std::stoll(std::string(rows.value(r, 8)));
+    ranges.push_back(std::move(state));
+  }
+  return ranges;
+}
+
+void create_ranges(pg::Connection& target, const std::string& mapping,
+                   const std::vector<KeyRange>& ranges) {
+  target.exec("BEGIN");
+  try {
+    target.exec("DELETE FROM mapengine.checkpoints WHERE mapping = $1", {mapping});
+    for (size_t i = 0; i < ranges.size(); ++i) {
+      const KeyRange& range = ranges[i];
+      target.exec(
+          "INSERT INTO mapengine.checkpoints (mapping, range_no, lower_key, upper_key) "
+          "VALUES ($1, $2, $3::jsonb, $4::jsonb)",
+          {mapping, std::to_string(i),
+           range.lower ? std::optional(key_parts_json(*range.lower)) : std::nullopt,
+           range.upper ? std::optional(key_parts_json(*range.upper)) : std::nullopt});
+    }
+    target.exec("UPDATE mapengine.mappings SET ranges = $2 WHERE mapping = $1",
+                {mapping, std::to_string(ranges.size())});
+    target.exec("COMMIT");
+  } catch (...) {
+    if (target.is_ok() && target.in_transaction()) target.exec("ROLLBACK");
+    throw;
+  }
+}
+
+void complete_mapping(pg::Connection& target, const std::string& mapping,
+                      const std::string& owner) {
+  target.exec(
+      "UPDATE mapengine.mappings SET status = 'complete', completed_at = clock_timestamp(), "
+      "lease_owner = NULL, lease_until = NULL WHERE mapping = $1 AND lease_owner = $2",
+      {mapping, owner});
+}
+
+void release_lease(pg::Connection& target, const std::string& mapping, const std::string& owner) {
+  target.exec(
+      "UPDATE mapengine.mappings SET lease_owner = NULL, lease_until = NULL "
+      "WHERE mapping = $1 AND lease_owner = $2",
+      {mapping, owner});
+}
+
+}  // namespace mapengine::state

@@ -1,0 +1,62 @@
+// CheckpointStore: the durable progress of each mapping (mapengine.mappings and
+// mapengine.checkpoints) and the lease that makes runs exclusive.
+//
+// Exclusive runs through a transaction-mode pooler: a session advisory lock would not survive
+// the pooler, so a mapping is claimed with a lease row (owner "host:pid:run", expiry) taken in
+// one short transaction and renewed by every batch transaction (BatchWriter). A second process
+// is refused with the holder's host, pid and start time. A lease whose owner is a dead process on
+// the same host, or whose expiry has passed, is taken over.
+//
+// Thread-safety: functions use only the connection they are given.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/pg/connection.h"
+#include "engine/source/source_reader.h"
+#include "engine/spec/mapping_spec.h"
+
+namespace mapengine::state {
+
+struct RangeState {
+  int range_no = 0;
+  KeyRange range;
+  std::optional<KeyParts> last_key;
+  bool done = false;
+  long long read = 0, written = 0, rejected = 0, skipped = 0;
+};
+
+enum class ClaimStatus {
+  kFresh,     // nothing recorded yet: start from the beginning
+  kResume,    // an earlier attempt committed batches: continue after them
+  kComplete,  // already applied with this very file: nothing to do
+};
+
+struct ClaimOptions {
+  bool allow_changed = false;  // continue although the file changed since the last attempt
+  bool restart = false;        // forget checkpoints and start from the beginning
+};
+
+// Registers `mapping`, checks its checksum against the recorded one and takes the lease for
+// `owner`. Throws Error(kConflict) when another live process holds the lease, or when the file
+// changed and neither allow_changed nor restart is given. kComplete takes no lease.
+ClaimStatus claim_mapping(pg::Connection& target, const spec::MappingSpec& mapping,
+                          const std::string& owner, long long run_id,
+                          const ClaimOptions& options);
+
+std::vector<RangeState> load_ranges(pg::Connection& target, const std::string& mapping);
+void create_ranges(pg::Connection& target, const std::string& mapping,
+                   const std::vector<KeyRange>& ranges);
+
+// Marks the mapping complete and releases the lease.
+void complete_mapping(pg::Connection& target, const std::string& mapping,
+                      const std::string& owner);
+// Releases the lease (after a failure or an interruption); progress stays recorded.
+void release_lease(pg::Connection& target, const std::string& mapping, const std::string& owner);
+
+std::string key_parts_json(const KeyParts& parts);
+std::optional<KeyParts> key_parts_from_json(std::string_view json);
+
+}  // namespace mapengine::state

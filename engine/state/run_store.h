@@ -1,0 +1,40 @@
+// RunStore: the records of runs (mapengine.runs) and of each mapping within a run
+// (mapengine.run_mappings). Who ran what, when, with which files and checksums, and how it ended.
+//
+// Thread-safety: functions use only the connection they are given.
+#pragma once
+
+#include <string>
+
+#include "engine/pg/connection.h"
+#include "engine/spec/mapping_spec.h"
+
+namespace mapengine::state {
+
+struct RunIdentity {
+  std::string user;
+  std::string host;
+  int pid = 0;
+  // "host:pid:run_id": identifies this process as a lease owner.
+  std::string owner(long long run_id) const;
+  static RunIdentity of_this_process();
+};
+
+// Records a new run; returns its id. `options_json` describes the flags (no secrets).
+long long begin_run(pg::Connection& target, const std::string& command,
+                    const RunIdentity& who, const std::string& options_json,
+                    const std::string& snapshot);
+// Ends a run: status is succeeded, failed or interrupted; message is a one-line summary.
+void finish_run(pg::Connection& target, long long run_id, const std::string& status,
+                const std::string& message);
+
+void begin_run_mapping(pg::Connection& target, long long run_id, const spec::MappingSpec& mapping);
+
+struct MappingCounts {
+  long long read = 0, written = 0, rejected = 0, skipped = 0;
+};
+void finish_run_mapping(pg::Connection& target, long long run_id, const std::string& mapping,
+                        const std::string& status, const MappingCounts& counts, double seconds,
+                        const std::string& message);
+
+}  // namespace mapengine::state

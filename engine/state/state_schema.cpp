@@ -1,0 +1,181 @@
+#include "engine/state/state_schema.h"
+
+#include <fmt/format.h>
+
+#include <string>
+#include <vector>
+
+#include "engine/apply/legacy_key.h"
+#include "engine/common/error.h"
+#include "engine/pg/quote.h"
+
+namespace mapengine::state {
+namespace {
+
+// Upgrade steps: kUpgrades[i] takes the layout from version i to i + 1. Never edit a step that
+// has shipped; append a new one and bump kStateVersion.
+const std::vector<std::string> kUpgrades = {
+    R"sql(
+CREATE SCHEMA IF NOT EXISTS mapengine;
+CREATE TABLE mapengine.schema_version (version int NOT NULL);
+INSERT INTO mapengine.schema_version VALUES (0);
+CREATE TABLE mapengine.runs (
+  run_id bigserial PRIMARY KEY,
+  command text NOT NULL,
+  status text NOT NULL DEFAULT 'running',
+  started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  finished_at timestamptz,
+  user_name text,
+  host text,
+  pid int,
+  mapengine_version text,
+  options jsonb NOT NULL DEFAULT '{}',
+  snapshot text,
+  message text
+);
+CREATE TABLE mapengine.mappings (
+  mapping text PRIMARY KEY,
+  table_schema text NOT NULL,
+  table_name text NOT NULL,
+  file text NOT NULL,
+  checksum text NOT NULL,
+  key_columns text[] NOT NULL,
+  legacy_key_columns text[] NOT NULL DEFAULT '{}',
+  id_column text NOT NULL DEFAULT 'id',
+  status text NOT NULL DEFAULT 'pending',
+  ranges int NOT NULL DEFAULT 1,
+  started_at timestamptz,
+  completed_at timestamptz,
+  lease_owner text,
+  lease_run_id bigint,
+  lease_until timestamptz
+);
+CREATE TABLE mapengine.run_mappings (
+  run_id bigint NOT NULL REFERENCES mapengine.runs,
+  mapping text NOT NULL,
+  file text NOT NULL,
+  checksum text NOT NULL,
+  table_name text NOT NULL,
+  status text NOT NULL DEFAULT 'running',
+  started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  finished_at timestamptz,
+  rows_read bigint NOT NULL DEFAULT 0,
+  rows_written bigint NOT NULL DEFAULT 0,
+  rows_rejected bigint NOT NULL DEFAULT 0,
+  rows_skipped bigint NOT NULL DEFAULT 0,
+  seconds double precision,
+  message text,
+  PRIMARY KEY (run_id, mapping)
+);
+CREATE TABLE mapengine.checkpoints (
+  mapping text NOT NULL,
+  range_no int NOT NULL,
+  lower_key jsonb,
+  upper_key jsonb,
+  last_key jsonb,
+  done boolean NOT NULL DEFAULT false,
+  rows_read bigint NOT NULL DEFAULT 0,
+  rows_written bigint NOT NULL DEFAULT 0,
+  rows_rejected bigint NOT NULL DEFAULT 0,
+  rows_skipped bigint NOT NULL DEFAULT 0,
+  batches bigint NOT NULL DEFAULT 0,
+  updated_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  PRIMARY KEY (mapping, range_no)
+);
+CREATE TABLE mapengine.id_map (
+  mapping text NOT NULL,
+  legacy_key text NOT NULL,
+  new_id text NOT NULL,
+  PRIMARY KEY (mapping, legacy_key)
+);
+CREATE TABLE mapengine.rejects (
+  reject_id bigserial PRIMARY KEY,
+  run_id bigint,
+  mapping text NOT NULL,
+  legacy_key text NOT NULL,
+  column_name text,
+  value text,
+  rule text NOT NULL,
+  reason text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE INDEX rejects_mapping ON mapengine.rejects (mapping, legacy_key);
+CREATE TABLE mapengine.pending_refs (
+  mapping text NOT NULL,
+  column_name text NOT NULL,
+  legacy_key text NOT NULL,
+  ref text NOT NULL,
+  PRIMARY KEY (mapping, column_name, legacy_key)
+);
+CREATE TABLE mapengine.validations (
+  validation_id bigserial PRIMARY KEY,
+  run_id bigint,
+  mapping text NOT NULL,
+  checked_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  ok boolean NOT NULL,
+  result jsonb NOT NULL
+);
+CREATE VIEW mapengine.id_maps AS
+  SELECT mapping, legacy_key, new_id FROM mapengine.id_map;
+)sql",
+};
+
+}  // namespace
+
+int state_version(pg::Connection& target) {
+  pg::Result exists = target.exec("SELECT to_regclass('mapengine.schema_version') IS NOT NULL");
+  if (exists.value(0, 0) != "t") return 0;
+  pg::Result version = target.exec("SELECT max(version) FROM mapengine.schema_version");
+  return version.is_null(0, 0) ? 0 : std::stoi(std::string(version.value(0, 0)));
+}
+
+int ensure_state_schema(pg::Connection& target) {
+  target.exec("BEGIN");
+  try {
+    // 0x6d6170656e67 = "mapeng": serialises concurrent first runs.
+    target.exec("SELECT pg_advisory_xact_lock(120368403721831)");
+    int version = state_version(target);
+    if (version > kStateVersion) {
+      throw Error::conflict(fmt::format(
+          "target: the mapengine state schema has version {}, newer than this mapengine "
+          "understands ({}); upgrade mapengine",
+          version, kStateVersion));
+    }
+    for (int v = version; v < kStateVersion; ++v) {
+      target.exec(kUpgrades[static_cast<size_t>(v)]);
+      target.exec(fmt::format("UPDATE mapengine.schema_version SET version = {}", v + 1));
+    }
+    target.exec("COMMIT");
+  } catch (...) {
+    if (target.is_ok()) target.exec("ROLLBACK");
+    throw;
+  }
+  return kStateVersion;
+}
+
+void refresh_id_maps_view(pg::Connection& target) {
+  pg::Result mappings = target.exec(
+      "SELECT mapping, table_schema, table_name, legacy_key_columns, id_column "
+      "FROM mapengine.mappings "
+      "WHERE cardinality(legacy_key_columns) > 0 ORDER BY mapping");
+  std::string sql =
+      "CREATE OR REPLACE VIEW mapengine.id_maps AS\n"
+      "  SELECT mapping, legacy_key, new_id FROM mapengine.id_map";
+  for (int row = 0; row < mappings.rows(); ++row) {
+    pg::QualifiedName table{std::string(mappings.value(row, 1)),
+                            std::string(mappings.value(row, 2))};
+    // legacy_key_columns arrives as a PostgreSQL array literal; unpack it on the server.
+    pg::Result columns = target.exec("SELECT unnest($1::text[])",
+                                     {std::string(mappings.value(row, 3))});
+    std::vector<std::string> quoted;
+    for (int c = 0; c < columns.rows(); ++c) {
+      quoted.push_back("t." + pg::quote_identifier(columns.value(c, 0)));
+    }
+    sql += fmt::format("\n  UNION ALL SELECT {}::text, {}, t.{}::text FROM {} t WHERE {} IS NOT NULL",
+                       target.quote_literal(mappings.value(row, 0)), legacy_key_sql(quoted),
+                       pg::quote_identifier(mappings.value(row, 4)), table.quoted(), quoted[0]);
+  }
+  target.exec(sql);
+}
+
+}  // namespace mapengine::state

@@ -1,0 +1,36 @@
+// The engine's own state in the target database, schema `mapengine`:
+//   schema_version  the state layout version (one row)
+//   runs            one row per apply/validate invocation: who, where, when, status
+//   run_mappings    per run and mapping: file, checksum, counts, seconds, status
+//   mappings        durable per-mapping state: checksum applied, status, lease (exclusive runs)
+//   checkpoints     per mapping and key range: last committed legacy key and counters
+//   id_map          legacy key -> new id for mappings whose target keeps no legacy column
+//   id_maps (view)  every id map uniformly: id_map plus the legacy columns of target tables
+//   rejects         rows set aside: mapping, legacy key, column, value, rule, reason
+//   pending_refs    self-references waiting for their target row
+//   validations     results of `mapengine validate`
+//
+// ensure_state_schema() creates it on first use and upgrades older layouts forward, under an
+// advisory transaction lock so concurrent first runs are safe. A layout newer than this binary
+// knows is refused with a clear message (Error kConflict).
+//
+// Thread-safety: functions use only the connection they are given.
+#pragma once
+
+#include "engine/pg/connection.h"
+
+namespace mapengine::state {
+
+inline constexpr int kStateVersion = 1;
+
+// Creates or upgrades the state schema. Returns the version now in place (kStateVersion).
+int ensure_state_schema(pg::Connection& target);
+
+// The version found in the target, or 0 when the state schema does not exist yet.
+int state_version(pg::Connection& target);
+
+// Recreates the mapengine.id_maps view from the mappings table (call after registering a
+// mapping whose target keeps legacy columns).
+void refresh_id_maps_view(pg::Connection& target);
+
+}  // namespace mapengine::state
