@@ -1,0 +1,40 @@
+#include "tests/support/migration_fixture.h"
+
+#include <fstream>
+
+#include "engine/pg/connection.h"
+
+namespace mapengine::testing {
+
+MigrationFixture::MigrationFixture() : dir(scratch_dir("mapping")) {}
+
+std::string MigrationFixture::write_file(const std::string& name, const std::string& text) const {
+  std::string path = dir + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+std::string MigrationFixture::env() const {
+  return "MAPENGINE_SOURCE_URL=" + shell_quote(source.url()) +
+         " MAPENGINE_TARGET_URL=" + shell_quote(target.url());
+}
+
+CommandResult MigrationFixture::run(const std::string& args, const std::string& extra_env) const {
+  return run_mapengine(args, env() + " " + extra_env, dir);
+}
+
+std::string MigrationFixture::target_rows(const std::string& query) const {
+  pg::Connection conn(target.url(), "test");
+  pg::Result result = conn.exec(query);
+  std::string out;
+  for (int r = 0; r < result.rows(); ++r) {
+    for (int c = 0; c < result.columns(); ++c) {
+      if (c > 0) out += '|';
+      out += result.is_null(r, c) ? "NULL" : std::string(result.value(r, c));
+    }
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace mapengine::testing

@@ -1,0 +1,29 @@
+// MigrationFixture: a legacy (source) and a target database, a folder for mapping files, and a
+// way to run the mapengine binary against them. Each fixture has its own databases.
+#pragma once
+
+#include <string>
+
+#include "tests/support/test_database.h"
+
+namespace mapengine::testing {
+
+class MigrationFixture {
+ public:
+  MigrationFixture();
+
+  TestDatabase source{"src"};
+  TestDatabase target{"tgt"};
+  std::string dir;  // scratch folder holding the mapping files
+
+  // Writes `text` to dir/name and returns the full path.
+  std::string write_file(const std::string& name, const std::string& text) const;
+  // Runs `mapengine <args>` in `dir` with the two databases in the environment.
+  CommandResult run(const std::string& args, const std::string& extra_env = "") const;
+  // Environment assignments for the two databases (shell-quoted).
+  std::string env() const;
+  // All rows of `query` on the target, one line per row, columns separated by '|'.
+  std::string target_rows(const std::string& query) const;
+};
+
+}  // namespace mapengine::testing
