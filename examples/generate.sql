@@ -71,7 +71,7 @@ $$;
 -- A technician id among 1..n, stepping back from the soft-deleted ones (id % 50 = 7).
 CREATE FUNCTION pg_temp.technician(i bigint, salt int, n int) RETURNS int
 LANGUAGE sql IMMUTABLE AS $$
-  SELECT (t - (t % 50 = 7)::int)::int FROM (SELECT 1 + pg_temp.rnd(i, salt) % n AS t) x
+  SELECT (1 + pg_temp.rnd(i, salt) % n - ((1 + pg_temp.rnd(i, salt) % n) % 50 = 7)::int)::int
 $$;
 
 -- An order id among 1..n, stepping back from the soft-deleted ones (id % 500 = 250).
@@ -104,12 +104,12 @@ CREATE FUNCTION pg_temp.first_idx(u bigint) RETURNS int LANGUAGE sql IMMUTABLE A
 CREATE FUNCTION pg_temp.last_idx(u bigint) RETURNS int LANGUAGE sql IMMUTABLE AS
   $$ SELECT (1 + pg_temp.rnd(u, 2) % 13)::int $$;
 
--- The e-mail address of user u (lower case; unique because it contains the id).
+-- The e-mail address of user u (lower case; unique because it contains the id). Casts are
+-- explicit: text || bigint is only STABLE, which would keep these helpers from being inlined.
 CREATE FUNCTION pg_temp.user_email(u bigint) RETURNS text LANGUAGE sql IMMUTABLE AS $$
   SELECT (pg_temp.first_ascii())[pg_temp.first_idx(u)] || '.' || (pg_temp.last_ascii())[pg_temp.last_idx(u)]
-         || u || CASE u % 10 WHEN 0 THEN '@smilelab.example' WHEN 7 THEN '@smilelab.example'
-                             WHEN 8 THEN '@smilelab.example' WHEN 9 THEN '@smilelab.example'
-                             ELSE '@clinic' || (u % 40) || '.example' END
+         || u::text || CASE WHEN u % 10 IN (0, 7, 8, 9) THEN '@smilelab.example'
+                            ELSE '@clinic' || (u % 40)::text || '.example' END
 $$;
 
 -- ---------------------------------------------------------------------------------------------
@@ -168,17 +168,18 @@ FROM sz, generate_series(1, sz.files) f,
 -- The nine tables.
 -- ---------------------------------------------------------------------------------------------
 
--- Technician t is user 10 * t and carries that user's name, with some stray whitespace; e-mail
--- is the user's with varying case and padding, '' when unknown. Ids % 50 = 7 are soft-deleted.
+-- Technician t is user 10 * t, and the legacy app copied that user's name (with some stray
+-- whitespace) and e-mail (varying case and padding, '' when unknown). Ids % 50 = 7 are
+-- soft-deleted.
 INSERT INTO technicians (id, user_id, first_name, last_name, email, phone, status, hourly_rate,
                          hired_on, created_at, deleted_at)
-SELECT t, 10 * t,
-       CASE WHEN t % 13 = 0 THEN '  ' ELSE '' END || (pg_temp.first_names())[pg_temp.first_idx(10 * t)],
-       (pg_temp.last_names())[pg_temp.last_idx(10 * t)] || CASE WHEN t % 17 = 0 THEN '  ' ELSE '' END,
+SELECT t, u.id,
+       CASE WHEN t % 13 = 0 THEN '  ' ELSE '' END || u.first_name,
+       u.last_name || CASE WHEN t % 17 = 0 THEN '  ' ELSE '' END,
        CASE WHEN t % 23 = 0 THEN ''
-            WHEN t % 11 = 0 THEN ' ' || pg_temp.user_email(10 * t) || ' '
-            WHEN t % 7 = 0 THEN initcap(pg_temp.user_email(10 * t))
-            ELSE pg_temp.user_email(10 * t) END,
+            WHEN t % 11 = 0 THEN ' ' || u.email || ' '
+            WHEN t % 7 = 0 THEN initcap(u.email)
+            ELSE u.email END,
        CASE pg_temp.rnd(t, 51) % 5
          WHEN 0 THEN NULL
          WHEN 1 THEN '(312) 555-' || lpad((pg_temp.rnd(t, 52) % 10000)::text, 4, '0')
@@ -194,7 +195,7 @@ SELECT t, 10 * t,
                          'YYYY-MM-DD') END,
        pg_temp.biz_ts(t, sz.technicians, 55),
        CASE WHEN t % 50 = 7 THEN pg_temp.biz_ts(t, sz.technicians, 55) + interval '200 days' END
-FROM sz, generate_series(1, sz.technicians) t;
+FROM sz, generate_series(1, sz.technicians) t JOIN users u ON u.id = 10 * t;
 
 -- About half of the five roles per technician (soft-deleted technicians keep theirs); ~6% revoked.
 INSERT INTO technician_roles (technician_id, role_code, granted_at, granted_by, is_deleted)
