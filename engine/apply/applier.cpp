@@ -12,6 +12,8 @@
 #include <set>
 #include <thread>
 
+#include <unistd.h>
+
 #include "engine/apply/mapping_runner.h"
 #include "engine/apply/progress_display.h"
 #include "engine/common/error.h"
@@ -106,7 +108,9 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
   bool stop = false;
   std::vector<std::thread> threads;
   std::optional<ProgressDisplay> display;
-  if (show_progress) display.emplace(progress, log_format() == LogFormat::kText);
+  if (show_progress) {
+    display.emplace(progress, log_format() == LogFormat::kText && isatty(STDERR_FILENO));
+  }
 
   auto ready = [&](const plan::PlannedMapping& step) {
     for (const auto& dep : step.depends_on) {

@@ -19,6 +19,7 @@
 #include "engine/source/source_reader.h"
 #include "engine/state/checkpoint_store.h"
 #include "engine/state/run_store.h"
+#include "engine/state/state_schema.h"
 
 namespace mapengine {
 namespace {
@@ -122,16 +123,18 @@ void run_range(const RowProgram& program, const state::RangeState& range,
 
   std::thread producer([&] {
     try {
+      // A full block is handed over only when the next row arrives, so that the final block
+      // of the range carries `last` (an empty final batch is written only for an empty range).
       RowBlock block;
       reader.read(range.range, range.last_key,
                   [&](std::string_view row) {
-                    block.data.append(row);
-                    block.ends.push_back(block.data.size());
                     if (static_cast<int>(block.ends.size()) >= batch_size) {
                       if (!queue.push(std::move(block))) return false;
                       block = RowBlock();
                       block.data.reserve(64 * 1024);
                     }
+                    block.data.append(row);
+                    block.ends.push_back(block.data.size());
                     return true;
                   },
                   &shared.stop);
@@ -324,6 +327,7 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
   }
 
   state::begin_run_mapping(target, run.run_id, mapping);
+  if (!mapping.legacy_key_columns.empty()) state::refresh_id_maps_view(target);
   try {
     std::vector<state::RangeState> ranges = state::load_ranges(target, mapping.name);
     if (ranges.empty()) {

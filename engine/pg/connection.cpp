@@ -47,7 +47,13 @@ void throw_error(PGconn* conn, PGresult* result, std::string_view role, std::str
 }
 
 Connection::Connection(const std::string& conninfo, std::string role) : role_(std::move(role)) {
-  conn_ = PQconnectdb(conninfo.c_str());
+  // The conninfo is expanded in place of dbname; the fallback application name lets operators
+  // see mapengine's sessions in pg_stat_activity unless the conninfo names its own.
+  std::string application = "mapengine-" + role_;
+  // client_encoding comes last so that it always holds: quoting assumes UTF-8.
+  const char* keywords[] = {"fallback_application_name", "dbname", "client_encoding", nullptr};
+  const char* values[] = {application.c_str(), conninfo.c_str(), "UTF8", nullptr};
+  conn_ = PQconnectdbParams(keywords, values, 1);
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
     std::string message = conn_ ? trim_newline(PQerrorMessage(conn_)) : "out of memory";
     if (conn_) PQfinish(conn_);

@@ -86,6 +86,39 @@ void append_reject_row(std::string& out, long long run_id, const std::string& ma
   out += '\n';
 }
 
+std::vector<std::string> row_write_statements(const spec::MappingSpec& mapping,
+                                              const std::string& columns) {
+  const std::string table = mapping.table.quoted();
+  if (mapping.mode == spec::WriteMode::kInsert) {
+    return {fmt::format("COPY {} ({}) FROM STDIN", table, columns)};
+  }
+  std::string conflict;
+  for (const auto& c : mapping.conflict_columns) {
+    if (!conflict.empty()) conflict += ", ";
+    conflict += pg::quote_identifier(c);
+  }
+  std::string action = "DO NOTHING";
+  if (mapping.mode == spec::WriteMode::kUpsert) {
+    std::string sets;
+    for (const auto& column : mapping.columns) {
+      if (std::find(mapping.conflict_columns.begin(), mapping.conflict_columns.end(),
+                    column.name) != mapping.conflict_columns.end() ||
+          column.name == mapping.id_column) {
+        continue;  // the existing row keeps its identity
+      }
+      if (!sets.empty()) sets += ", ";
+      std::string q = pg::quote_identifier(column.name);
+      sets += q + " = EXCLUDED." + q;
+    }
+    action = sets.empty() ? "DO NOTHING" : "DO UPDATE SET " + sets;
+  }
+  return {fmt::format("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP", kStage,
+                      table),
+          fmt::format("COPY {} ({}) FROM STDIN", kStage, columns),
+          fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) {}", table, columns,
+                      columns, kStage, conflict, action)};
+}
+
 BatchWriter::BatchWriter(const spec::MappingSpec& mapping, std::string columns, long long run_id,
                          std::string lease_owner, TransactionSettings settings)
     : mapping_(mapping),
@@ -94,29 +127,13 @@ BatchWriter::BatchWriter(const spec::MappingSpec& mapping, std::string columns, 
       run_id_(run_id),
       lease_owner_(std::move(lease_owner)),
       settings_(std::move(settings)) {
-  if (mapping.mode != spec::WriteMode::kInsert) {
-    std::string conflict;
-    for (const auto& c : mapping.conflict_columns) {
-      if (!conflict.empty()) conflict += ", ";
-      conflict += pg::quote_identifier(c);
-    }
-    std::string action = "DO NOTHING";
-    if (mapping.mode == spec::WriteMode::kUpsert) {
-      std::string sets;
-      for (const auto& column : mapping.columns) {
-        if (std::find(mapping.conflict_columns.begin(), mapping.conflict_columns.end(),
-                      column.name) != mapping.conflict_columns.end() ||
-            column.name == mapping.id_column) {
-          continue;  // the existing row keeps its identity
-        }
-        if (!sets.empty()) sets += ", ";
-        std::string q = pg::quote_identifier(column.name);
-        sets += q + " = EXCLUDED." + q;
-      }
-      action = sets.empty() ? "DO NOTHING" : "DO UPDATE SET " + sets;
-    }
-    insert_from_stage_ = fmt::format("INSERT INTO {} ({}) SELECT {} FROM {} ON CONFLICT ({}) {}",
-                                     table_, columns_, columns_, kStage, conflict, action);
+  std::vector<std::string> statements = row_write_statements(mapping, columns_);
+  if (statements.size() == 3) {
+    create_stage_ = std::move(statements[0]);
+    copy_ = std::move(statements[1]);
+    insert_from_stage_ = std::move(statements[2]);
+  } else {
+    copy_ = std::move(statements[0]);
   }
 }
 
@@ -124,8 +141,7 @@ long BatchWriter::attempt(pg::Connection& target, const Batch& batch,
                           const std::vector<size_t>& indexes) const {
   bool staged = !insert_from_stage_.empty();
   if (staged) target.exec(fmt::format("DELETE FROM {}", kStage));
-  target.copy_in_begin(fmt::format("COPY {} ({}) FROM STDIN", staged ? std::string(kStage) : table_,
-                                   columns_));
+  target.copy_in_begin(copy_);
   // Send contiguous runs of rows in one call each.
   size_t i = 0;
   while (i < indexes.size()) {
@@ -142,6 +158,19 @@ long BatchWriter::attempt(pg::Connection& target, const Batch& batch,
   long copied = target.copy_in_end();
   if (!staged) return copied;
   return target.exec(insert_from_stage_).affected();
+}
+
+std::string BatchWriter::constraint_column(pg::Connection& target,
+                                           const std::string& constraint) const {
+  auto it = constraint_columns_.find(constraint);
+  if (it != constraint_columns_.end()) return it->second;
+  pg::Result columns = target.exec(
+      "SELECT a.attname FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid "
+      "AND a.attnum = ANY (c.conkey) WHERE c.conname = $1 AND c.conrelid = $2::regclass",
+      {constraint, table_});
+  std::string column = columns.rows() == 1 ? std::string(columns.value(0, 0)) : "";
+  constraint_columns_.emplace(constraint, column);
+  return column;
 }
 
 long BatchWriter::write_rows(pg::Connection& target, const Batch& batch,
@@ -178,7 +207,11 @@ long BatchWriter::write_rows(pg::Connection& target, const Batch& batch,
       const BatchRow& row = batch.rows[row_index];
       RejectRecord reject;
       reject.legacy_key = row.legacy_key;
-      reject.column = e.server().column.empty() ? copy_column(e.server_context()) : e.server().column;
+      reject.column = e.server().column;
+      if (reject.column.empty()) reject.column = copy_column(e.server_context());
+      if (reject.column.empty() && !e.server().constraint.empty()) {
+        reject.column = constraint_column(target, e.server().constraint);
+      }
       reject.rule = e.sqlstate().rfind("23", 0) == 0 ? "constraint" : "data";
       reject.reason = e.server().message;
       if (!e.server().detail.empty()) reject.reason += " (" + e.server().detail + ")";
@@ -228,8 +261,7 @@ BatchOutcome BatchWriter::write(pg::Connection& target, const Batch& batch, int 
           mapping_.name));
     }
     if (!insert_from_stage_.empty() && !batch.rows.empty()) {
-      target.exec(fmt::format("CREATE TEMP TABLE {} (LIKE {} INCLUDING DEFAULTS) ON COMMIT DROP",
-                              kStage, table_));
+      target.exec(create_stage_);
     }
 
     std::vector<RejectRecord> rejects = batch.rejects;

@@ -14,6 +14,7 @@
 // Thread-safety: a BatchWriter is used by one thread with its own Connection.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,14 +76,29 @@ class BatchWriter {
   long attempt(pg::Connection& target, const Batch& batch,
                const std::vector<size_t>& indexes) const;
 
+  // The single column a named constraint covers, or empty (cached per constraint).
+  std::string constraint_column(pg::Connection& target, const std::string& constraint) const;
+
   const spec::MappingSpec& mapping_;
+  mutable std::map<std::string, std::string> constraint_columns_;
   std::string columns_;
   std::string table_;
   long long run_id_;
   std::string lease_owner_;
   TransactionSettings settings_;
+  std::string create_stage_;       // for upsert / skip_existing
+  std::string copy_;               // COPY into the table, or into the staging table
   std::string insert_from_stage_;  // for upsert / skip_existing
 };
+
+// The statements a batch sends to write its rows, in order (BatchWriter uses these; `mapengine
+// explain` shows them). `columns` is the quoted target column list in COPY order.
+//   insert:                 COPY table (columns) FROM STDIN
+//   upsert / skip_existing: CREATE TEMP TABLE mapengine_stage (LIKE table ...) ON COMMIT DROP;
+//                           COPY mapengine_stage (columns) FROM STDIN;
+//                           INSERT INTO table ... SELECT ... FROM mapengine_stage ON CONFLICT ...
+std::vector<std::string> row_write_statements(const spec::MappingSpec& mapping,
+                                              const std::string& columns);
 
 // Appends one reject as a COPY row for mapengine.rejects
 // (run_id, mapping, legacy_key, column_name, value, rule, reason).

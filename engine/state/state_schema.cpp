@@ -122,6 +122,8 @@ CREATE VIEW mapengine.id_maps AS
 
 }  // namespace
 
+void refresh_id_maps_view_locked(pg::Connection& target);
+
 int state_version(pg::Connection& target) {
   pg::Result exists = target.exec("SELECT to_regclass('mapengine.schema_version') IS NOT NULL");
   if (exists.value(0, 0) != "t") return 0;
@@ -154,6 +156,19 @@ int ensure_state_schema(pg::Connection& target) {
 }
 
 void refresh_id_maps_view(pg::Connection& target) {
+  target.exec("BEGIN");
+  try {
+    // Serialises concurrent refreshes (mappings run in parallel with --jobs).
+    target.exec("SELECT pg_advisory_xact_lock(120368403721832)");
+    refresh_id_maps_view_locked(target);
+    target.exec("COMMIT");
+  } catch (...) {
+    if (target.is_ok() && target.in_transaction()) target.exec("ROLLBACK");
+    throw;
+  }
+}
+
+void refresh_id_maps_view_locked(pg::Connection& target) {
   pg::Result mappings = target.exec(
       "SELECT mapping, table_schema, table_name, legacy_key_columns, id_column "
       "FROM mapengine.mappings "

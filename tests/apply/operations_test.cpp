@@ -1,0 +1,271 @@
+// Integration tests of apply in operation: connection loss, Ctrl-C, structured logs, exclusive
+// runs, state schema versions, secrets and hostile names.
+#include <signal.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "engine/pg/connection.h"
+#include "tests/support/migration_fixture.h"
+
+using mapengine::testing::CommandResult;
+using mapengine::testing::MigrationFixture;
+using mapengine::testing::shell_quote;
+
+namespace {
+
+// 40,000 parts with a lookup into makers; deterministic ids so runs compare row for row.
+void make_parts(MigrationFixture& f, int rows = 40000) {
+  f.source.exec("CREATE TABLE parts (id int PRIMARY KEY, maker_id int, label text);"
+                "INSERT INTO parts SELECT g, g % 50 + 1, ' part ' || g FROM generate_series(1, " +
+                std::to_string(rows) + ") g;");
+  f.target.exec(
+      "CREATE TABLE makers (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), legacy_id int UNIQUE);"
+      "INSERT INTO makers (id, legacy_id) SELECT md5(g::text)::uuid, g FROM generate_series(1, 45)"
+      " g;"
+      "CREATE TABLE parts (id uuid PRIMARY KEY, legacy_id int UNIQUE NOT NULL,"
+      " maker_id uuid NOT NULL REFERENCES makers, label text);");
+  f.write_file("_migrated.yaml",
+               "version: 1\nkind: migrated\ntables: [{ table: makers, legacy_key: legacy_id }]\n");
+  f.write_file("parts.yaml", R"(version: 1
+table: parts
+source: { query: "SELECT id, maker_id, label FROM parts", key: id }
+target: { legacy_key: legacy_id }
+batch_size: 500
+columns:
+  id: { generate: uuid_v5 }
+  legacy_id: id
+  maker_id: { from: maker_id, lookup: makers }
+  label: { from: label, transform: [trim] }
+)");
+}
+
+std::string final_state(const MigrationFixture& f) {
+  return f.target_rows("SELECT id, legacy_id, maker_id, label FROM parts ORDER BY legacy_id") +
+         f.target_rows("SELECT legacy_key, column_name, value, rule, reason FROM "
+                       "mapengine.rejects ORDER BY legacy_key::int");
+}
+
+// Starts `mapengine <args>` in the background; returns its pid. Output goes to `log`.
+int start_background(const MigrationFixture& f, const std::string& args, const std::string& log) {
+  std::string command = "cd " + shell_quote(f.dir) + " && env " + f.env() + " " +
+                        shell_quote(MAPENGINE_BINARY) + " " + args + " > " + shell_quote(log) +
+                        " 2>&1 & echo $!";
+  FILE* pipe = popen(command.c_str(), "r");
+  int pid = 0;
+  if (pipe != nullptr) {
+    if (fscanf(pipe, "%d", &pid) != 1) pid = 0;
+    pclose(pipe);
+  }
+  return pid;
+}
+
+bool running(int pid) { return kill(pid, 0) == 0; }
+
+void wait_for_exit(int pid) {
+  for (int i = 0; i < 6000 && running(pid); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+long long committed_batches(const MigrationFixture& f) {
+  try {
+    std::string value = f.target.scalar("SELECT COALESCE(sum(batches), 0) FROM mapengine.checkpoints");
+    return value.empty() ? 0 : std::stoll(value);
+  } catch (...) {
+    return 0;
+  }
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+}  // namespace
+
+TEST_CASE("connections killed mid-run (pg_terminate_backend) are retried and the result is exact",
+          "[apply][faults]") {
+  MigrationFixture reference;
+  make_parts(reference);
+  REQUIRE(reference.run("apply --no-progress parts.yaml").exit_code == 0);
+
+  MigrationFixture f;
+  make_parts(f);
+  std::string log = f.dir + "/apply.log";
+  int pid = start_background(f, "apply --no-progress --retries 20 parts.yaml", log);
+  REQUIRE(pid > 0);
+  mapengine::pg::Connection admin(mapengine::testing::admin_url(), "test");
+  int kills = 0;
+  for (int round = 0; round < 200 && running(pid) && kills < 6; ++round) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    if (committed_batches(f) < 2 * (kills + 1)) continue;
+    // Alternate between the target writer and the source reader.
+    std::string app = kills % 2 == 0 ? "mapengine-target" : "mapengine-source";
+    auto result = admin.exec(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = "
+        "$1 AND datname IN ($2, $3)",
+        {app, f.target.name(), f.source.name()});
+    if (result.value(0, 0) != "0") ++kills;
+  }
+  wait_for_exit(pid);
+  INFO(read_file(log));
+  CHECK(kills > 0);
+  REQUIRE(f.run("apply --no-progress parts.yaml").exit_code == 0);  // up to date, or completes
+  CHECK(final_state(f) == final_state(reference));
+  CHECK(f.target.scalar("SELECT rows_read FROM mapengine.checkpoints") == "40000");
+}
+
+TEST_CASE("Ctrl-C (SIGINT) mid-run leaves no partial batch and resume completes",
+          "[apply][faults]") {
+  MigrationFixture reference;
+  make_parts(reference);
+  REQUIRE(reference.run("apply --no-progress parts.yaml").exit_code == 0);
+
+  MigrationFixture f;
+  make_parts(f);
+  std::string log = f.dir + "/apply.log";
+  int pid = start_background(f, "apply --no-progress parts.yaml", log);
+  REQUIRE(pid > 0);
+  for (int i = 0; i < 500 && committed_batches(f) < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill(pid, SIGINT);
+  wait_for_exit(pid);
+  std::string output = read_file(log);
+  INFO(output);
+  if (output.find("interrupted") != std::string::npos) {
+    CHECK(output.find("run the same command again to resume") != std::string::npos);
+    // Whatever is in the table is exactly what the checkpoints say was written.
+    CHECK(f.target.scalar("SELECT count(*) FROM parts") ==
+          f.target.scalar("SELECT sum(rows_written) FROM mapengine.checkpoints"));
+    CHECK(f.target.scalar("SELECT status FROM mapengine.runs ORDER BY run_id DESC LIMIT 1") ==
+          "interrupted");
+  }
+  CommandResult resumed = f.run("apply --no-progress parts.yaml");
+  INFO(resumed.out);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(final_state(f) == final_state(reference));
+}
+
+TEST_CASE("json logs carry one object per line with table, batch, rows and timing",
+          "[apply][logs]") {
+  MigrationFixture f;
+  make_parts(f, 2000);
+  CommandResult r = f.run("apply --no-progress -v --log-format json parts.yaml");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  std::istringstream lines(r.out);
+  std::string line;
+  int batches = 0;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line[0] != '{') continue;
+    nlohmann::json event = nlohmann::json::parse(line);  // throws (fails the test) if not JSON
+    CHECK(event.contains("ts"));
+    CHECK(event.contains("level"));
+    if (event["event"] == "batch") {
+      ++batches;
+      CHECK(event["table"] == "parts");
+      CHECK(event.contains("batch"));
+      CHECK(event.contains("rows"));
+      CHECK(event.contains("ms"));
+    }
+  }
+  CHECK(batches == 4);
+}
+
+TEST_CASE("a second apply of a mapping another live process holds is refused, naming the holder",
+          "[apply][lock]") {
+  MigrationFixture f;
+  make_parts(f, 100);
+  REQUIRE(f.run("apply --no-progress --dry-run parts.yaml").exit_code == 0);
+  // First run creates the state; then pretend another host holds the lease.
+  REQUIRE(f.run("apply --no-progress --restart parts.yaml").exit_code == 0);
+  f.target.exec("UPDATE mapengine.mappings SET status = 'running', lease_owner = "
+                "'builder-7:4242:99', lease_until = now() + interval '5 minutes'");
+  CommandResult r = f.run("apply --no-progress parts.yaml");
+  INFO(r.out);
+  CHECK(r.exit_code == 3);
+  CHECK(r.out.find("host builder-7, pid 4242, run 99") != std::string::npos);
+  // An expired lease is taken over.
+  f.target.exec("UPDATE mapengine.mappings SET lease_until = now() - interval '1 second'");
+  CHECK(f.run("apply --no-progress parts.yaml").exit_code == 0);
+}
+
+TEST_CASE("an older mapengine refuses a newer state schema", "[apply][state]") {
+  MigrationFixture f;
+  make_parts(f, 10);
+  REQUIRE(f.run("apply --no-progress parts.yaml").exit_code == 0);
+  f.target.exec("UPDATE mapengine.schema_version SET version = 99");
+  CommandResult r = f.run("apply --no-progress --restart parts.yaml");
+  INFO(r.out);
+  CHECK(r.exit_code == 3);
+  CHECK(r.out.find("newer than this mapengine understands") != std::string::npos);
+}
+
+TEST_CASE("passwords never appear in output or in the run record", "[apply][secrets]") {
+  MigrationFixture f;
+  make_parts(f, 50);
+  const std::string secret = "S3cr3t-Pa55word";
+  std::string base = mapengine::testing::admin_url();
+  f.write_file(".env", "MAPENGINE_SOURCE_URL='" + f.source.url() + " password=" + secret + "'\n");
+  // Succeeding run: source password from .env, target password as a keyword, PGPASSWORD set.
+  CommandResult ok = mapengine::testing::run_mapengine(
+      "apply --no-progress -v parts.yaml --target " +
+          shell_quote(f.target.url() + " password=" + secret),
+      "PGPASSWORD=" + secret, f.dir);
+  INFO(ok.out);
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.out.find(secret) == std::string::npos);
+  // Failing run: a URI with the password and an unreachable port.
+  CommandResult failed = mapengine::testing::run_mapengine(
+      "apply --no-progress parts.yaml --target " +
+          shell_quote("postgresql://someone:" + secret + "@127.0.0.1:1/nowhere"),
+      "", f.dir);
+  INFO(failed.out);
+  CHECK(failed.exit_code == 4);
+  CHECK(failed.out.find(secret) == std::string::npos);
+  CHECK(failed.out.find("***") != std::string::npos);
+  CHECK(f.target.scalar("SELECT count(*) FROM mapengine.runs WHERE options::text LIKE '%" +
+                        secret + "%' OR coalesce(message, '') LIKE '%" + secret + "%'") == "0");
+  CommandResult help = mapengine::testing::run_mapengine("apply --help");
+  CHECK(help.out.find("password") == std::string::npos);
+}
+
+TEST_CASE("hostile identifiers and values are quoted, never spliced", "[apply][sql-safety]") {
+  MigrationFixture f;
+  f.source.exec(R"sql(CREATE SCHEMA "Lé""gacy";
+    CREATE TABLE "Lé""gacy"."Odd Table; DROP" ("Key Col" int PRIMARY KEY, "select" text,
+      "ÜnïCode ""col""" text);
+    INSERT INTO "Lé""gacy"."Odd Table; DROP" VALUES
+      (1, 'x''); DROP TABLE victims; --', E'back\\slash\ttab'),
+      (2, '$$ dollar $$', '"quoted"'), (3, NULL, '🦷'))sql");
+  f.target.exec(R"sql(CREATE TABLE victims (id int); CREATE SCHEMA "Tärget ""S""";
+    CREATE TABLE "Tärget ""S"""."We.ird ""T""" (id uuid PRIMARY KEY, "legacy Key" int UNIQUE,
+      "from" text, "Ωmega" text))sql");
+  f.write_file("odd.yaml", R"(version: 1
+table: '"Tärget ""S"""."We.ird ""T"""'
+name: odd
+source:
+  table: '"Lé""gacy"."Odd Table; DROP"'
+  key: Key Col
+target: { legacy_key: legacy Key }
+columns:
+  id: { generate: uuid }
+  legacy Key: Key Col
+  from: select
+  Ωmega: ÜnïCode "col"
+)");
+  CommandResult r = f.run("apply --no-progress odd.yaml");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  CHECK(f.target.scalar("SELECT count(*) FROM victims") == "0");
+  CHECK(f.target_rows(R"(SELECT "legacy Key", "from", "Ωmega" FROM "Tärget ""S"""."We.ird ""T""" ORDER BY 1)") ==
+        "1|x'); DROP TABLE victims; --|back\\slash\ttab\n2|$$ dollar $$|\"quoted\"\n3|NULL|🦷\n");
+}
