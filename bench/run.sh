@@ -15,10 +15,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows=${1:-1000000}
-build=${MAPENGINE_BUILD_DIR:-build}
+build=$(realpath -m "${MAPENGINE_BUILD_DIR:-build}")
 
 scripts/install-deps.sh
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build "$build" -j "$(nproc)" --target mapengine legacy_script >/dev/null
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mapengine-bench.XXXXXX")
@@ -29,7 +29,7 @@ admin="$MAPENGINE_PG_ADMIN_URL"
 psql -q "$admin" -c 'CREATE DATABASE legacy' -c 'CREATE DATABASE target'
 export MAPENGINE_SOURCE_URL="${admin/dbname=postgres/dbname=legacy}"
 export MAPENGINE_TARGET_URL="${admin/dbname=postgres/dbname=target}"
-mapengine="$PWD/$build/mapengine"
+mapengine="$build/mapengine"
 
 now() { date +%s.%N; }
 elapsed() { echo "$2 - $1" | bc -l; }
@@ -72,7 +72,7 @@ t1=$(now)
 floor2=$(elapsed "$t0" "$t1")
 
 reset_target; checkpoint
-t0=$(now); "$PWD/$build/legacy_script" "$MAPENGINE_SOURCE_URL" "$MAPENGINE_TARGET_URL"; t1=$(now)
+t0=$(now); "$build/legacy_script" "$MAPENGINE_SOURCE_URL" "$MAPENGINE_TARGET_URL"; t1=$(now)
 script=$(elapsed "$t0" "$t1")
 [ "$(psql -Atq "$MAPENGINE_TARGET_URL" -c 'SELECT count(*) FROM orders')" = "$rows" ] || { echo "script lost rows" >&2; exit 1; }
 
