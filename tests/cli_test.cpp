@@ -23,3 +23,15 @@ TEST_CASE("an unknown subcommand is a usage error with exit code 2", "[cli]") {
   auto result = run_mapengine("frobnicate");
   CHECK(result.exit_code == 2);
 }
+
+TEST_CASE("mapengine transforms lists the registry and suggests close names", "[cli]") {
+  auto all = run_mapengine("transforms");
+  CHECK(all.exit_code == 0);
+  for (const char* name : {"trim", "assume_timezone", "scale", "uuid_v5", "json_object"}) {
+    INFO(name);
+    CHECK(all.out.find(name) != std::string::npos);
+  }
+  auto unknown = run_mapengine("transforms trimm");
+  CHECK(unknown.exit_code == 2);
+  CHECK(unknown.out.find("did you mean trim") != std::string::npos);
+}
