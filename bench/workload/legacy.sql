@@ -14,8 +14,8 @@ CREATE TABLE orders (
 INSERT INTO clinics SELECT g, 'Clinic ' || g FROM generate_series(1, 1000) g;
 INSERT INTO users SELECT g, 'user' || g || '@example.com' FROM generate_series(1, 50000) g;
 INSERT INTO orders
-SELECT g, (g * 7919) % 1000 + 1, (g * 104729) % 50000 + 1,
-       ((g * 31) % 100000) / 100.0,
+SELECT g, ((g::bigint * 7919) % 1000 + 1)::int, ((g::bigint * 104729) % 50000 + 1)::int,
+       ((g::bigint * 31) % 100000) / 100.0,
        (ARRAY['A','S','C','X'])[(g % 4) + 1],
        '  order note ' || g || '  ',
        timestamp '2019-01-01' + (g % 100000) * interval '17 minutes'
