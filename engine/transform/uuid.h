@@ -21,6 +21,7 @@ namespace mapengine {
 inline constexpr std::string_view kMapengineNamespace = "ec751e7e-419a-5ea5-beb3-c7a5b235de58";
 
 using UuidBytes = std::array<uint8_t, 16>;
+using UuidText = std::array<char, 36>;  // the text form, without allocation
 
 // A random version 4 UUID from OpenSSL's CSPRNG. Throws Error(kInternal) if it fails.
 std::string uuid_v4();
@@ -40,6 +41,8 @@ class UuidV5Generator {
   // uuid_v5(namespace, "<table>:<legacy_key>") without building the name.
   std::string make(std::string_view table, std::string_view legacy_key) const;
   std::string make(std::string_view name) const;
+  // make(table, legacy_key) into a fixed buffer, for callers that must not allocate.
+  UuidText make_text(std::string_view table, std::string_view legacy_key) const;
 
  private:
   UuidBytes namespace_;

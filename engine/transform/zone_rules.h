@@ -1,0 +1,55 @@
+// ZoneRules: the UTC offsets of one IANA time zone at any instant, and mapengine's rule for
+// turning a local wall-clock time into an instant.
+//
+// The transitions come from Howard Hinnant's date library reading the OS tz database
+// (/usr/share/zoneinfo). In that mode the library ignores the POSIX TZ rule at the end of each
+// TZif file, so after the last listed transition (2037 in Debian's files) it would report
+// standard time all year. ZoneRules therefore reads that rule itself and applies it after the
+// last transition: 2040-07-01 in America/Chicago is CDT, as in PostgreSQL.
+//
+// Local times that do not exist or exist twice (DST changes):
+//  - gap (clocks jump forward): the time is read with the offset in force before the jump, so
+//    it moves forward by the gap's length (02:30 on a spring-forward day becomes 03:30 DST).
+//    PostgreSQL does the same.
+//  - overlap (clocks fall back): the earlier of the two instants is taken (the first 01:30, still
+//    DST). PostgreSQL takes the later one (standard time) here.
+//
+// Thread-safety: immutable after locate(); safe to share across threads.
+#pragma once
+
+#include <date/tz.h>
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace mapengine {
+
+class ZoneRules {
+ public:
+  // The zone named `name` ("America/Chicago", "UTC", links such as "US/Central"), or nullptr
+  // with `error` set when the tz database has no such zone.
+  static std::unique_ptr<ZoneRules> locate(std::string_view name, std::string& error);
+  // Every zone name in the database, for "did you mean".
+  static std::vector<std::string_view> zone_names();
+
+  const std::string& name() const { return name_; }
+  std::chrono::seconds offset_at(date::sys_seconds instant) const;
+  // The instant of a local wall time, by the gap/overlap rule above.
+  date::sys_seconds to_sys(date::local_seconds local) const;
+
+  struct PosixRule;  // defined in zone_rules.cpp
+  ~ZoneRules();
+
+ private:
+  ZoneRules(std::string name, const date::time_zone* zone, std::unique_ptr<PosixRule> rule);
+
+  std::string name_;
+  const date::time_zone* zone_;       // owned by date's tz database (process lifetime)
+  std::unique_ptr<PosixRule> rule_;   // after the last transition; null when the file has none
+};
+
+}  // namespace mapengine
