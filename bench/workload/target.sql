@@ -3,8 +3,9 @@ DROP SCHEMA IF EXISTS mapengine CASCADE;
 DROP TABLE IF EXISTS orders, clinics, profiles;
 CREATE TABLE clinics (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), legacy_clinic_id int UNIQUE);
 CREATE TABLE profiles (id uuid PRIMARY KEY DEFAULT gen_random_uuid(), legacy_user_id int UNIQUE);
-INSERT INTO clinics (legacy_clinic_id) SELECT g FROM generate_series(1, 1000) g;
-INSERT INTO profiles (legacy_user_id) SELECT g FROM generate_series(1, 50000) g;
+-- Fixed ids, so that the floor's exported rows stay valid after the table is recreated.
+INSERT INTO clinics (id, legacy_clinic_id) SELECT md5('clinic' || g)::uuid, g FROM generate_series(1, 1000) g;
+INSERT INTO profiles (id, legacy_user_id) SELECT md5('user' || g)::uuid, g FROM generate_series(1, 50000) g;
 CREATE TABLE orders (
   id uuid PRIMARY KEY,
   legacy_order_id int NOT NULL UNIQUE,
