@@ -7,6 +7,7 @@
 # The server lives entirely in DIR (data, socket, log), listens on 127.0.0.1 at a free port and
 # trusts local connections. PostgreSQL refuses to run as root, so as root the server runs as the
 # `postgres` OS user. --fast turns off durability (fsync, full_page_writes): for tests only.
+# MAPENGINE_PG_EXTRA_OPTS adds server settings ("-c ssl=on -c ssl_cert_file=...").
 set -euo pipefail
 
 cmd=${1:?usage: pg-server.sh start|stop DIR [--fast]}
@@ -57,6 +58,9 @@ start)
         -c "log_min_messages=warning")
   if [ "$fast" = "--fast" ]; then
     opts+=(-c fsync=off -c full_page_writes=off -c synchronous_commit=off)
+  fi
+  if [ -n "${MAPENGINE_PG_EXTRA_OPTS:-}" ]; then
+    opts+=("$MAPENGINE_PG_EXTRA_OPTS")
   fi
   as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "${opts[*]}" start >/dev/null \
     || { cat "$dir/server.log" >&2; exit 1; }
