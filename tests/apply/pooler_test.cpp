@@ -102,7 +102,7 @@ TEST_CASE("the nine-table example applies clean through pgbouncer in transaction
   std::string env = "MAPENGINE_SOURCE_URL=" + shell_quote(f.source.url()) +
                     " MAPENGINE_TARGET_URL=" + shell_quote(bouncer.url(f.target.name()));
   CommandResult r = mapengine::testing::run_mapengine(
-      "apply --no-progress --jobs 2 --parallel 2 mappings/", env, MAPENGINE_SOURCE_DIR);
+      "apply --no-progress --jobs 2 mappings/", env, MAPENGINE_SOURCE_DIR);
   INFO(r.out);
   REQUIRE(r.exit_code == 0);
   CHECK(f.target.scalar("SELECT count(*) FROM mapengine.mappings WHERE status = 'complete'") ==
