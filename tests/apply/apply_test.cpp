@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <thread>
 
@@ -169,8 +170,15 @@ TEST_CASE("a dry run reads and transforms everything but leaves the target uncha
   CHECK(dump(f) == before);
 }
 
+int env_int(const char* name, int fallback) {
+  const char* value = std::getenv(name);
+  return value != nullptr && *value != '\0' ? std::atoi(value) : fallback;
+}
+
+// The kill -9 soak: short by default; MAPENGINE_SOAK_ROWS and MAPENGINE_SOAK_KILLS make it longer.
 TEST_CASE("resume after kill -9 mid-run loses no row and duplicates none", "[apply][resume]") {
-  const int rows = 60000;
+  const int rows = env_int("MAPENGINE_SOAK_ROWS", 200000);
+  const int kill_rounds = env_int("MAPENGINE_SOAK_KILLS", 5);
   MigrationFixture reference;
   make_technicians(reference, rows);
   CommandResult r = reference.run("apply --no-progress technicians.yaml");
@@ -180,7 +188,7 @@ TEST_CASE("resume after kill -9 mid-run loses no row and duplicates none", "[app
   MigrationFixture f;
   make_technicians(f, rows);
   int kills = 0;
-  for (int attempt = 0; attempt < 4; ++attempt) {
+  for (int attempt = 0; attempt < kill_rounds; ++attempt) {
     std::string command = "cd " + shell_quote(f.dir) + " && env " + f.env() + " " +
                           shell_quote(MAPENGINE_BINARY) +
                           " apply --no-progress technicians.yaml > /dev/null 2>&1 & echo $!";
@@ -189,11 +197,12 @@ TEST_CASE("resume after kill -9 mid-run loses no row and duplicates none", "[app
     int pid = 0;
     REQUIRE(fscanf(pipe, "%d", &pid) == 1);
     pclose(pipe);
-    // Wait until a few more batches are committed, then kill without warning.
+    // Wait until a random number of further batches is committed, then kill without warning.
     long long start_batches = committed_batches(f);
-    for (int wait = 0; wait < 400; ++wait) {
+    long long more = 2 + (attempt * 7919) % 9;
+    for (int wait = 0; wait < 1000; ++wait) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      if (committed_batches(f) >= start_batches + 3 + attempt) break;
+      if (committed_batches(f) >= start_batches + more) break;
     }
     if (kill(pid, SIGKILL) == 0) ++kills;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -204,6 +213,8 @@ TEST_CASE("resume after kill -9 mid-run loses no row and duplicates none", "[app
   REQUIRE(resumed.exit_code == 0);
   CHECK(final_state(f) == final_state(reference));
   CHECK(f.target.scalar("SELECT rows_read FROM mapengine.checkpoints") == std::to_string(rows));
+  CHECK(f.target.scalar("SELECT count(*) FROM mapengine.id_maps") ==
+        reference.target.scalar("SELECT count(*) FROM mapengine.id_maps"));
 }
 
 TEST_CASE("a mapping changed between attempts is refused unless --allow-changed", "[apply]") {
