@@ -26,6 +26,7 @@ chmod 755 "$work"
 trap 'scripts/pg-server.sh stop "$work/pg"; rm -rf "$work"' EXIT
 eval "$(scripts/pg-server.sh start "$work/pg")"
 admin="$MAPENGINE_PG_ADMIN_URL"
+export PGOPTIONS="-c client_min_messages=warning"
 psql -q "$admin" -c 'CREATE DATABASE legacy' -c 'CREATE DATABASE target'
 export MAPENGINE_SOURCE_URL="${admin/dbname=postgres/dbname=legacy}"
 export MAPENGINE_TARGET_URL="${admin/dbname=postgres/dbname=target}"
@@ -72,7 +73,7 @@ t1=$(now)
 floor2=$(elapsed "$t0" "$t1")
 
 reset_target; checkpoint
-t0=$(now); "$build/legacy_script" "$MAPENGINE_SOURCE_URL" "$MAPENGINE_TARGET_URL"; t1=$(now)
+t0=$(now); "$build/bench/legacy_script" "$MAPENGINE_SOURCE_URL" "$MAPENGINE_TARGET_URL"; t1=$(now)
 script=$(elapsed "$t0" "$t1")
 [ "$(psql -Atq "$MAPENGINE_TARGET_URL" -c 'SELECT count(*) FROM orders')" = "$rows" ] || { echo "script lost rows" >&2; exit 1; }
 
