@@ -269,3 +269,16 @@ columns:
   CHECK(f.target_rows(R"(SELECT "legacy Key", "from", "Ωmega" FROM "Tärget ""S"""."We.ird ""T""" ORDER BY 1)") ==
         "1|x'); DROP TABLE victims; --|back\\slash\ttab\n2|$$ dollar $$|\"quoted\"\n3|NULL|🦷\n");
 }
+
+TEST_CASE("--consistent reads every source from one exported snapshot and records it",
+          "[apply][consistent]") {
+  MigrationFixture f;
+  make_parts(f, 3000);
+  CommandResult r = f.run("apply --no-progress --consistent parts.yaml");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  CHECK(r.out.find("reading every source from snapshot") != std::string::npos);
+  CHECK(f.target.scalar("SELECT snapshot IS NOT NULL FROM mapengine.runs") == "t");
+  CHECK(f.target.scalar("SELECT count(*) FROM parts") ==
+        f.target.scalar("SELECT sum(rows_written) FROM mapengine.checkpoints"));
+}
