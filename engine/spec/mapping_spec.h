@@ -100,8 +100,12 @@ struct MappingSpec {
   std::vector<ColumnSpec> columns;
   std::vector<CheckSpec> checks;
 
-  SourceLocation where;                        // the document
-  std::map<std::string, SourceLocation> spots;  // "table", "source.key", "target.mode", ...
+  SourceLocation where;  // the document
+  // Where each element was written, by path: "table", "source.key", "source.key[1]",
+  // "target.mode", "depends_on[0]", "columns.<col>" (the column's key), "columns.<col>.from[0]",
+  // "columns.<col>.lookup.table", "columns.<col>.lookup.on_missing", ... (see spec_loader.cpp).
+  // Values are located at the value; the maps "source", "target", "columns" at their key.
+  std::map<std::string, SourceLocation> spots;
 
   // The location recorded for `path`, or the document's.
   const SourceLocation& at(const std::string& path) const;

@@ -1,6 +1,7 @@
 #include "engine/spec/spec_loader.h"
 
 #include <fmt/format.h>
+#include <yaml-cpp/depthguard.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -62,6 +63,45 @@ std::optional<std::string> interpolate_env(std::string_view text, std::string& m
   return out;
 }
 
+namespace {
+
+// Iterative walk: refuses documents nested deeper than kMaxNestingDepth (an alias that refers to
+// its own anchor makes a cycle, hence infinite depth) or expanding to more than kMaxExpandedNodes
+// values through aliases ("billion laughs").
+bool within_limits(const YAML::Node& root, const std::string& path, Diagnostics& diagnostics) {
+  std::vector<std::pair<YAML::Node, int>> stack{{root, 0}};
+  size_t visited = 0;
+  while (!stack.empty()) {
+    auto [node, depth] = std::move(stack.back());
+    stack.pop_back();
+    if (depth > kMaxNestingDepth) {
+      diagnostics.error(location_of(node, path), "too-complex",
+                        fmt::format("the document is nested deeper than {} levels (or an alias "
+                                    "refers to itself)",
+                                    kMaxNestingDepth));
+      return false;
+    }
+    if (++visited > kMaxExpandedNodes) {
+      diagnostics.error({path, 1, 1}, "too-complex",
+                        fmt::format("the document holds more than {} values (counting alias "
+                                    "expansions)",
+                                    kMaxExpandedNodes));
+      return false;
+    }
+    if (node.IsSequence()) {
+      for (const auto& item : node) stack.emplace_back(item, depth + 1);
+    } else if (node.IsMap()) {
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        stack.emplace_back(it->first, depth + 1);
+        stack.emplace_back(it->second, depth + 1);
+      }
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
 std::optional<ParsedFile> parse_text(const std::string& path, const std::string& text,
                                      Diagnostics& diagnostics) {
   if (text.size() > kMaxSpecFileBytes) {
@@ -87,6 +127,11 @@ std::optional<ParsedFile> parse_text(const std::string& path, const std::string&
       return std::nullopt;
     }
     parsed.root = documents[0];
+  } catch (const YAML::DeepRecursion& e) {
+    diagnostics.error(
+        {path, e.mark.line + 1, e.mark.column + 1}, "too-complex",
+        fmt::format("the document is nested deeper than {} levels", kMaxNestingDepth));
+    return std::nullopt;
   } catch (const YAML::Exception& e) {
     diagnostics.error({path, e.mark.line + 1, e.mark.column + 1}, "yaml-syntax", e.msg);
     return std::nullopt;
@@ -94,6 +139,7 @@ std::optional<ParsedFile> parse_text(const std::string& path, const std::string&
     diagnostics.error({path, 1, 1}, "yaml-syntax", e.what());
     return std::nullopt;
   }
+  if (!within_limits(parsed.root, path, diagnostics)) return std::nullopt;
   if (!parsed.root.IsMap()) {
     diagnostics.error(location_of(parsed.root, path), "not-a-map",
                       "the document must be a map with `version`, `table`, `source`, `columns`");
@@ -159,10 +205,26 @@ class Builder {
     return value;
   }
 
+  // The key node naming `name` in `map` (a map's own location is its first entry, so a finding
+  // about a whole map points at its key instead).
+  static YAML::Node key_of(const YAML::Node& map, std::string_view name) {
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() == name) return it->first;
+    }
+    return YAML::Node(YAML::NodeType::Undefined);
+  }
+
+  // Records where `node` was written under `path` (see MappingSpec::spots).
+  void spot(const std::string& path, const YAML::Node& node) {
+    if (spots_ != nullptr && node) (*spots_)[path] = at(node);
+  }
+
+  // A name or a list of names; item i is recorded as spot `what[i]` (what is the path).
   std::vector<std::string> names(const YAML::Node& node, std::string_view what) {
     std::vector<std::string> out;
     if (!node) return out;
     if (node.IsScalar()) {
+      spot(fmt::format("{}[0]", what), node);
       if (auto value = text(node, what)) out.push_back(*value);
       return out;
     }
@@ -171,7 +233,9 @@ class Builder {
                          fmt::format("{} must be a name or a list of names", what));
       return out;
     }
+    size_t index = 0;
     for (const auto& item : node) {
+      spot(fmt::format("{}[{}]", what, index++), item);
       if (auto value = text(item, what)) out.push_back(*value);
     }
     return out;
@@ -186,10 +250,12 @@ class Builder {
     return value;
   }
 
-  std::optional<LookupSpec> lookup(const YAML::Node& node) {
+  std::optional<LookupSpec> lookup(const YAML::Node& node, const std::string& prefix) {
     LookupSpec spec;
     spec.where = at(node);
+    spot(prefix, node);
     if (node.IsScalar()) {
+      spot(prefix + ".table", node);
       spec.table = node.Scalar();
       return spec;
     }
@@ -197,12 +263,17 @@ class Builder {
       diagnostics_.error(at(node), "schema-type", "lookup must be a table name or a map");
       return std::nullopt;
     }
+    for (const char* field : {"table", "mapping", "match", "return", "default"}) {
+      spot(prefix + "." + field, node[field]);
+    }
     if (node["table"]) spec.table = text(node["table"], "lookup.table").value_or("");
     if (node["mapping"]) spec.mapping = text(node["mapping"], "lookup.mapping").value_or("");
     if (node["match"]) spec.match = text(node["match"], "lookup.match").value_or("");
     if (node["return"]) spec.returns = text(node["return"], "lookup.return").value_or("");
     if (YAML::Node policy = node["on_missing"]) {
-      std::string value = policy.IsScalar() ? policy.Scalar() : "";
+      spot(prefix + ".on_missing", policy);
+      // `on_missing: null` is a YAML null, not the string "null".
+      std::string value = policy.IsNull() ? "null" : policy.IsScalar() ? policy.Scalar() : "";
       if (value == "reject") {
         spec.on_missing = MissPolicy::kReject;
       } else if (value == "null") {
@@ -231,7 +302,11 @@ class Builder {
     ColumnSpec column;
     column.name = name;
     column.where = at(key_node);
+    const std::string prefix = "columns." + name;
+    if (spots_ != nullptr && spots_->count(prefix) == 0) spot(prefix, key_node);
     if (node.IsScalar()) {  // shorthand: col: source_col
+      spot(prefix + ".from", node);
+      spot(prefix + ".from[0]", node);
       if (auto from = text(node, "column source")) column.from.push_back(*from);
       return column;
     }
@@ -240,7 +315,10 @@ class Builder {
                          fmt::format("column {} must be a map such as {{ from: col }}", name));
       return std::nullopt;
     }
-    if (YAML::Node from = node["from"]) column.from = names(from, "from");
+    for (const char* field : {"from", "value", "generate", "namespace", "transform"}) {
+      spot(prefix + "." + field, node[field]);
+    }
+    if (YAML::Node from = node["from"]) column.from = names(from, prefix + ".from");
     if (YAML::Node value = node["value"]) {
       column.has_constant = true;
       if (!value.IsNull()) column.constant = text(value, "value");
@@ -263,7 +341,9 @@ class Builder {
         for (const auto& s : steps) column.transforms.push_back(step(s));
       }
     }
-    if (YAML::Node lookup_node = node["lookup"]) column.lookup = lookup(lookup_node);
+    if (YAML::Node lookup_node = node["lookup"]) {
+      column.lookup = lookup(lookup_node, prefix + ".lookup");
+    }
     int sources = (column.from.empty() ? 0 : 1) + (column.has_constant ? 1 : 0) +
                   (column.generate != Generate::kNone ? 1 : 0);
     if (sources != 1) {
@@ -299,7 +379,13 @@ class Builder {
       return std::nullopt;
     }
     auto first = node.begin();
-    std::string kind = first->first.Scalar();
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      if (it->first.IsScalar() && it->first.Scalar() != "name") {
+        first = it;
+        break;
+      }
+    }
+    std::string kind = first->first.IsScalar() ? first->first.Scalar() : "";
     const YAML::Node& body = first->second;
     if (node["name"]) check.name = text(node["name"], "check name").value_or("");
     if (kind == "not_null") {
@@ -339,9 +425,7 @@ class Builder {
     spec.file = file_.path;
     spec.checksum = file_.checksum;
     spec.where = at(root);
-    auto spot = [&](const std::string& path, const YAML::Node& node) {
-      if (node) spec.spots[path] = at(node);
-    };
+    spots_ = &spec.spots;
     size_t errors_before = diagnostics_.error_count();
 
     if (YAML::Node version = root["version"]) {
@@ -373,7 +457,7 @@ class Builder {
 
     YAML::Node source = root["source"];
     if (source && source.IsMap()) {
-      spot("source", source);
+      spot("source", key_of(root, "source"));
       if (YAML::Node query = source["query"]) {
         spot("source.query", query);
         spec.source_query = text(query, "source.query").value_or("");
@@ -399,7 +483,7 @@ class Builder {
     }
 
     if (YAML::Node target = root["target"]; target && target.IsMap()) {
-      spot("target", target);
+      spot("target", key_of(root, "target"));
       if (YAML::Node legacy = target["legacy_key"]) {
         spot("target.legacy_key", legacy);
         spec.legacy_key_columns = names(legacy, "target.legacy_key");
@@ -473,7 +557,7 @@ class Builder {
     }
 
     if (YAML::Node columns = root["columns"]; columns && columns.IsMap()) {
-      spot("columns", columns);
+      spot("columns", key_of(root, "columns"));
       for (auto it = columns.begin(); it != columns.end(); ++it) {
         if (!it->first.IsScalar()) continue;
         if (auto column = this->column(it->first.Scalar(), it->second, it->first)) {
@@ -485,12 +569,14 @@ class Builder {
                          "missing required map `columns` (target column -> spec)");
     }
 
+    spots_ = nullptr;  // check paths are not recorded
     if (YAML::Node checks = root["checks"]; checks && checks.IsSequence()) {
       for (const auto& node : checks) {
         if (auto c = check(node)) spec.checks.push_back(std::move(*c));
       }
     }
 
+    spots_ = nullptr;
     if (diagnostics_.error_count() > errors_before) return std::nullopt;
     return spec;
   }
@@ -526,6 +612,7 @@ class Builder {
  private:
   const ParsedFile& file_;
   Diagnostics& diagnostics_;
+  std::map<std::string, SourceLocation>* spots_ = nullptr;  // of the mapping being built
 };
 
 }  // namespace

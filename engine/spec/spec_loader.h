@@ -18,6 +18,10 @@ namespace mapengine::spec {
 
 // Files larger than this are refused (a mapping is a few kilobytes).
 inline constexpr size_t kMaxSpecFileBytes = 4 * 1024 * 1024;
+// Documents nested deeper than this, or holding more values than kMaxExpandedNodes once aliases
+// are expanded, are refused: code walking a parsed document may then recurse safely.
+inline constexpr int kMaxNestingDepth = 256;
+inline constexpr size_t kMaxExpandedNodes = 1000000;
 
 struct ParsedFile {
   std::string path;
@@ -25,7 +29,8 @@ struct ParsedFile {
   YAML::Node root;
 };
 
-// Reads and parses one YAML file. nullopt (with a diagnostic) when unreadable or not YAML.
+// Reads and parses one YAML file. nullopt (with a diagnostic) when unreadable, not YAML, or
+// beyond the limits above.
 std::optional<ParsedFile> parse_file(const std::string& path, Diagnostics& diagnostics);
 // Parses YAML text as if read from `path` (for tests and the fuzzer).
 std::optional<ParsedFile> parse_text(const std::string& path, const std::string& text,

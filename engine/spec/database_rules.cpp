@@ -1,0 +1,308 @@
+#include "engine/spec/database_rules.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "engine/common/error.h"
+#include "engine/pg/result.h"
+#include "engine/spec/schema_validator.h"
+
+namespace mapengine::spec {
+namespace {
+
+const SourceLocation& spot_or(const MappingSpec& mapping, const std::string& path,
+                              const SourceLocation& fallback) {
+  auto it = mapping.spots.find(path);
+  return it == mapping.spots.end() ? fallback : it->second;
+}
+
+std::string hint(std::string_view word, const std::vector<std::string>& candidates) {
+  std::string best = closest_name(word, candidates);
+  return best.empty() ? std::string() : fmt::format("; did you mean `{}`?", best);
+}
+
+std::string error_field(const pg::Result& result, int code) {
+  const char* value = result.get() ? PQresultErrorField(result.get(), code) : nullptr;
+  return value ? value : "";
+}
+
+struct Described {
+  std::vector<std::string> columns;
+  std::string error;  // the server's message when the query does not compile
+};
+
+// Describes `query` as the engine will wrap it, without running it.
+Described describe_query(pg::Connection& source, const std::string& query) {
+  Described out;
+  std::string sql = "SELECT * FROM (\n" + query + "\n) q";
+  source.exec("BEGIN READ ONLY");
+  pg::Result prepared(PQprepare(source.raw(), "", sql.c_str(), 0, nullptr));
+  if (!source.is_ok()) pg::throw_error(source.raw(), prepared.get(), source.role(), "describe");
+  if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
+    out.error = error_field(prepared, PG_DIAG_MESSAGE_PRIMARY);
+    if (out.error.empty()) out.error = PQerrorMessage(source.raw());
+    std::string detail = error_field(prepared, PG_DIAG_MESSAGE_HINT);
+    if (!detail.empty()) out.error += fmt::format(" (HINT: {})", detail);
+    std::string trimmed = query;
+    while (!trimmed.empty() && std::isspace(static_cast<unsigned char>(trimmed.back()))) {
+      trimmed.pop_back();
+    }
+    if (!trimmed.empty() && trimmed.back() == ';') out.error += " (remove the trailing semicolon)";
+    source.exec("ROLLBACK");
+    return out;
+  }
+  pg::Result described(PQdescribePrepared(source.raw(), ""));
+  if (PQresultStatus(described.get()) != PGRES_COMMAND_OK) {
+    pg::throw_error(source.raw(), described.get(), source.role(), "describe");
+  }
+  for (int i = 0; i < described.columns(); ++i) out.columns.push_back(described.column_name(i));
+  source.exec("ROLLBACK");
+  return out;
+}
+
+struct TargetColumn {
+  std::string name;
+  bool not_null = false;
+  bool has_default = false;  // a default, an identity, or generated
+  bool generated = false;    // GENERATED ALWAYS AS (...) STORED: cannot be written
+};
+
+// The columns of target tables, read once per table.
+class TargetCatalog {
+ public:
+  explicit TargetCatalog(pg::Connection& target) : target_(target) {}
+
+  // nullptr when the table does not exist.
+  const std::vector<TargetColumn>* columns(const pg::QualifiedName& table) {
+    std::string key = table.quoted();
+    if (auto it = cache_.find(key); it != cache_.end()) {
+      return it->second ? &*it->second : nullptr;
+    }
+    auto& slot = cache_[key];
+    pg::Result exists = target_.exec("SELECT to_regclass($1) IS NOT NULL", {key});
+    if (exists.rows() == 0 || exists.value(0, 0) != "t") return nullptr;
+    pg::Result rows = target_.exec(
+        "SELECT a.attname, a.attnotnull, a.atthasdef OR a.attidentity <> '', "
+        "       a.attgenerated <> '' "
+        "FROM pg_attribute a "
+        "WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped "
+        "ORDER BY a.attnum",
+        {key});
+    std::vector<TargetColumn> columns;
+    for (int i = 0; i < rows.rows(); ++i) {
+      columns.push_back({std::string(rows.value(i, 0)), rows.value(i, 1) == "t",
+                         rows.value(i, 2) == "t" || rows.value(i, 3) == "t",
+                         rows.value(i, 3) == "t"});
+    }
+    slot = std::move(columns);
+    return &*slot;
+  }
+
+  // Tables and views of `schema`, for suggestions.
+  std::vector<std::string> tables_in(const std::string& schema) {
+    pg::Result rows = target_.exec(
+        "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+        "WHERE n.nspname = $1 AND c.relkind IN ('r', 'p', 'v', 'm', 'f') ORDER BY 1",
+        {schema});
+    std::vector<std::string> names;
+    for (int i = 0; i < rows.rows(); ++i) names.emplace_back(rows.value(i, 0));
+    return names;
+  }
+
+ private:
+  pg::Connection& target_;
+  std::map<std::string, std::optional<std::vector<TargetColumn>>> cache_;
+};
+
+const TargetColumn* find(const std::vector<TargetColumn>& columns, const std::string& name) {
+  for (const auto& c : columns) {
+    if (c.name == name) return &c;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> names_of(const std::vector<TargetColumn>& columns) {
+  std::vector<std::string> names;
+  for (const auto& c : columns) names.push_back(c.name);
+  return names;
+}
+
+void missing_table(TargetCatalog& catalog, const pg::QualifiedName& table,
+                   const SourceLocation& where, std::string_view what, Diagnostics& diagnostics) {
+  diagnostics.error(
+      where, "db-target-table",
+      fmt::format("{} {} does not exist on the target database{}", what, table.display(),
+                  hint(table.name, catalog.tables_in(table.schema))));
+}
+
+// Reports the names of `wanted` (spot paths `path[i]`) missing from `columns`.
+void require_columns(const MappingSpec& mapping, const std::vector<std::string>& wanted,
+                     const std::string& path, const std::vector<TargetColumn>& columns,
+                     std::string_view what, Diagnostics& diagnostics) {
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    if (find(columns, wanted[i]) != nullptr) continue;
+    diagnostics.error(spot_or(mapping, fmt::format("{}[{}]", path, i), mapping.at(path)),
+                      "db-target-column",
+                      fmt::format("{} `{}` is not a column of {}{}", what, wanted[i],
+                                  mapping.table.display(), hint(wanted[i], names_of(columns))));
+  }
+}
+
+void check_lookup_columns(const MappingSpec& mapping, const ColumnSpec& column,
+                          const Project& project, TargetCatalog& catalog,
+                          Diagnostics& diagnostics) {
+  const LookupSpec& lookup = *column.lookup;
+  if (lookup.table.empty()) return;  // through the id map: nothing in the catalog to check
+  const std::string prefix = "columns." + column.name + ".lookup";
+  pg::QualifiedName table;
+  std::string match = lookup.match, returns = lookup.returns;
+  bool self = lookup.table == mapping.name || lookup.table == mapping.table.name ||
+              lookup.table == mapping.table.display();
+  const MappingSpec* producer = self ? &mapping : project.find_mapping(lookup.table);
+  if (producer != nullptr) {
+    table = producer->table;
+    if (match.empty() && producer->legacy_key_columns.size() == 1) {
+      match = producer->legacy_key_columns[0];
+    }
+    if (returns.empty()) returns = producer->id_column;
+  } else if (const MigratedTable* migrated = project.find_migrated(lookup.table)) {
+    table = migrated->table;
+    if (match.empty() && migrated->legacy_key_columns.size() == 1) {
+      match = migrated->legacy_key_columns[0];
+    }
+    if (returns.empty()) returns = migrated->id_column;
+  } else {
+    return;  // unknown-lookup-table is reported offline
+  }
+  const auto* columns = catalog.columns(table);
+  if (columns == nullptr) {
+    missing_table(catalog, table, spot_or(mapping, prefix + ".table", lookup.where),
+                  fmt::format("column `{}` looks up table", column.name), diagnostics);
+    return;
+  }
+  for (const auto& [field, name] : {std::pair{"match", match}, std::pair{"return", returns}}) {
+    if (name.empty() || find(*columns, name) != nullptr) continue;
+    diagnostics.error(
+        spot_or(mapping, prefix + "." + field, lookup.where), "db-lookup-column",
+        fmt::format("column `{}`: lookup {} column `{}` is not a column of {}{}", column.name,
+                    field, name, table.display(), hint(name, names_of(*columns))));
+  }
+}
+
+}  // namespace
+
+void check_source_queries(const Project& project, pg::Connection& source,
+                          Diagnostics& diagnostics) {
+  for (const auto& mapping : project.mappings) {
+    if (mapping.source_query.empty()) continue;
+    Described described = describe_query(source, mapping.source_query);
+    if (!described.error.empty()) {
+      diagnostics.error(
+          mapping.at("source.query"), "db-source-query",
+          fmt::format("source query does not compile on the source database: {}", described.error));
+      continue;
+    }
+    auto require = [&](const std::string& name, const SourceLocation& where,
+                       std::string_view what) {
+      if (std::find(described.columns.begin(), described.columns.end(), name) !=
+          described.columns.end()) {
+        return;
+      }
+      diagnostics.error(where, "db-source-column",
+                        fmt::format("{} `{}` is not a column of the source query (it returns "
+                                    "{}){}",
+                                    what, name, fmt::join(described.columns, ", "),
+                                    hint(name, described.columns)));
+    };
+    for (size_t i = 0; i < mapping.key.size(); ++i) {
+      require(mapping.key[i],
+              spot_or(mapping, fmt::format("source.key[{}]", i), mapping.at("source.key")),
+              "source.key column");
+    }
+    for (const auto& column : mapping.columns) {
+      for (size_t i = 0; i < column.from.size(); ++i) {
+        require(column.from[i],
+                spot_or(mapping, fmt::format("columns.{}.from[{}]", column.name, i), column.where),
+                "source column");
+      }
+    }
+  }
+}
+
+void check_target_tables(const Project& project, const std::vector<std::string>& named_files,
+                         pg::Connection& target, Diagnostics& diagnostics) {
+  TargetCatalog catalog(target);
+  for (const auto& mapping : project.mappings) {
+    const auto* columns = catalog.columns(mapping.table);
+    if (columns == nullptr) {
+      missing_table(catalog, mapping.table, mapping.at("table"), "target table", diagnostics);
+      continue;
+    }
+    std::set<std::string> mapped;
+    for (const auto& column : mapping.columns) {
+      mapped.insert(column.name);
+      const TargetColumn* found = find(*columns, column.name);
+      if (found == nullptr) {
+        diagnostics.error(
+            column.where, "db-target-column",
+            fmt::format("`{}` is not a column of {}{}", column.name, mapping.table.display(),
+                        hint(column.name, names_of(*columns))));
+      } else if (found->generated) {
+        diagnostics.error(column.where, "db-target-column",
+                          fmt::format("`{}` is a generated column of {}: it cannot be written",
+                                      column.name, mapping.table.display()));
+      }
+    }
+    require_columns(mapping, mapping.legacy_key_columns, "target.legacy_key", *columns,
+                    "target.legacy_key column", diagnostics);
+    if (mapping.spots.count("target.conflict") > 0) {
+      require_columns(mapping, mapping.conflict_columns, "target.conflict", *columns,
+                      "target.conflict column", diagnostics);
+    }
+    if (mapping.spots.count("target.id_column") > 0 &&
+        find(*columns, mapping.id_column) == nullptr) {
+      diagnostics.error(
+          mapping.at("target.id_column"), "db-target-column",
+          fmt::format("target.id_column `{}` is not a column of {}{}", mapping.id_column,
+                      mapping.table.display(), hint(mapping.id_column, names_of(*columns))));
+    }
+    std::vector<std::string> uncovered;
+    for (const auto& c : *columns) {
+      if (c.not_null && !c.has_default && mapped.count(c.name) == 0) uncovered.push_back(c.name);
+    }
+    if (!uncovered.empty()) {
+      diagnostics.error(mapping.at("columns"), "db-not-null",
+                        fmt::format("{} has NOT NULL column(s) without a default that are not "
+                                    "mapped: {}; every row would be rejected",
+                                    mapping.table.display(), fmt::join(uncovered, ", ")));
+    }
+    for (const auto& column : mapping.columns) {
+      if (column.lookup) check_lookup_columns(mapping, column, project, catalog, diagnostics);
+    }
+  }
+
+  std::set<std::string> named(named_files.begin(), named_files.end());
+  for (const auto& table : project.migrated) {
+    if (named.count(table.where.file) == 0) continue;
+    const auto* columns = catalog.columns(table.table);
+    if (columns == nullptr) {
+      missing_table(catalog, table.table, table.where, "migrated table", diagnostics);
+      continue;
+    }
+    std::vector<std::string> wanted = table.legacy_key_columns;
+    wanted.push_back(table.id_column);
+    for (const auto& name : wanted) {
+      if (find(*columns, name) != nullptr) continue;
+      diagnostics.error(table.where, "db-target-column",
+                        fmt::format("migrated table {}: `{}` is not one of its columns{}",
+                                    table.table.display(), name, hint(name, names_of(*columns))));
+    }
+  }
+}
+
+}  // namespace mapengine::spec

@@ -1,0 +1,171 @@
+// `mapengine lint --db` against real source and target databases on the test server.
+#include <catch2/catch.hpp>
+#include <fstream>
+
+#include "tests/support/test_database.h"
+
+using mapengine::testing::run_mapengine;
+using mapengine::testing::scratch_dir;
+using mapengine::testing::shell_quote;
+using mapengine::testing::TestDatabase;
+
+namespace {
+
+struct Databases {
+  TestDatabase source{"lint_src"};
+  TestDatabase target{"lint_tgt"};
+
+  Databases() {
+    source.exec(
+        "CREATE TABLE technicians (id int PRIMARY KEY, first_name text, email text, "
+        "user_id int);"
+        "CREATE TABLE users (id int PRIMARY KEY, email text);");
+    target.exec(
+        "CREATE TABLE profiles (id uuid PRIMARY KEY, legacy_user_id int UNIQUE);"
+        "CREATE TABLE technicians (id uuid PRIMARY KEY, legacy_technician_id int UNIQUE, "
+        "  first_name text, email text NOT NULL, profile_id uuid, "
+        "  created_at timestamptz NOT NULL DEFAULT now(), "
+        "  status text NOT NULL, "
+        "  email_domain text GENERATED ALWAYS AS (split_part(email, '@', 2)) STORED);");
+  }
+
+  std::string flags() const {
+    return "--source " + shell_quote(source.url()) + " --target " + shell_quote(target.url());
+  }
+};
+
+void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+const char* kMigrated = R"(version: 1
+kind: migrated
+tables:
+  - { table: public.profiles, legacy_key: legacy_user_id }
+)";
+
+const char* kGood = R"(version: 1
+table: public.technicians
+source:
+  query: SELECT id, first_name, email, user_id FROM technicians
+  key: id
+target:
+  legacy_key: legacy_technician_id
+columns:
+  id: { generate: uuid }
+  legacy_technician_id: { from: id }
+  first_name: { from: first_name }
+  email: { from: email }
+  status: { value: active }
+  profile_id: { from: user_id, lookup: { table: profiles, on_missing: null } }
+)";
+
+}  // namespace
+
+TEST_CASE("lint --db passes a mapping that matches both databases", "[lint][db]") {
+  Databases db;
+  std::string dir = scratch_dir("lint-db-good");
+  write(dir + "/profiles.yaml", kMigrated);
+  write(dir + "/technicians.yaml", kGood);
+  auto result = run_mapengine("lint --db " + db.flags() + " " + shell_quote(dir));
+  INFO(result.out);
+  CHECK(result.exit_code == 0);
+  CHECK(result.out == "0 errors, 0 warnings in 2 files\n");
+}
+
+TEST_CASE("lint --db finds missing source columns, target columns, NOT NULL gaps and lookups",
+          "[lint][db]") {
+  Databases db;
+  std::string dir = scratch_dir("lint-db-bad");
+  write(dir + "/profiles.yaml", R"(version: 1
+kind: migrated
+tables:
+  - { table: public.profiles, legacy_key: legacy_user_id }
+  - { table: public.orders, legacy_key: legacy_order_id }
+)");
+  write(dir + "/technicians.yaml", R"(version: 1
+table: public.technicians
+source:
+  query: SELECT id, first_name, email, user_id AS uid FROM technicians
+  key: id
+target:
+  legacy_key: legacy_technician_id
+columns:
+  id: { generate: uuid }
+  legacy_technician_id: { from: id }
+  first_name: { from: firstname }
+  email: { from: email }
+  nickname: { from: first_name }
+  email_domain: { value: x }
+  profile_id: { from: uid, lookup: { table: profiles, match: legacy_id, on_missing: null } }
+)");
+  write(dir + "/broken.yaml", R"(version: 1
+table: public.technician
+source:
+  query: SELECT id FROM technicianz
+  key: id
+target: { legacy_key: legacy_id }
+columns:
+  id: { generate: uuid }
+  legacy_id: { from: id }
+)");
+  auto result = run_mapengine("lint --db " + db.flags() + " " + shell_quote(dir));
+  INFO(result.out);
+  CHECK(result.exit_code == 1);
+  auto expect = [&](const std::string& line) {
+    INFO("expected: " << line);
+    CHECK(result.out.find(dir + "/" + line) != std::string::npos);
+  };
+  expect(
+      "broken.yaml:2:8: error: target table public.technician does not exist on the target "
+      "database; did you mean `technicians`? [db-target-table]");
+  expect(
+      "broken.yaml:4:10: error: source query does not compile on the source database: "
+      "relation \"technicianz\" does not exist [db-source-query]");
+  expect(
+      "profiles.yaml:5:5: error: migrated table public.orders does not exist on the target "
+      "database [db-target-table]");
+  expect(
+      "technicians.yaml:8:1: error: public.technicians has NOT NULL column(s) without a default "
+      "that are not mapped: status; every row would be rejected [db-not-null]");
+  expect(
+      "technicians.yaml:11:23: error: source column `firstname` is not a column of the source "
+      "query (it returns id, first_name, email, uid); did you mean `first_name`? "
+      "[db-source-column]");
+  expect(
+      "technicians.yaml:13:3: error: `nickname` is not a column of public.technicians "
+      "[db-target-column]");
+  expect(
+      "technicians.yaml:14:3: error: `email_domain` is a generated column of "
+      "public.technicians: it cannot be written [db-target-column]");
+  expect(
+      "technicians.yaml:15:62: error: column `profile_id`: lookup match column `legacy_id` is "
+      "not a column of public.profiles [db-lookup-column]");
+}
+
+TEST_CASE("lint --db reads connections from the environment and from .env", "[lint][db]") {
+  Databases db;
+  std::string dir = scratch_dir("lint-db-env");
+  write(dir + "/profiles.yaml", kMigrated);
+  write(dir + "/technicians.yaml", kGood);
+  write(dir + "/.env", "MAPENGINE_TARGET_URL=" + shell_quote(db.target.url()) + "\n");
+  auto result =
+      run_mapengine("lint --db .", "MAPENGINE_SOURCE_URL=" + shell_quote(db.source.url()), dir);
+  INFO(result.out);
+  CHECK(result.exit_code == 0);
+
+  auto missing = run_mapengine(
+      "lint --db .", "MAPENGINE_SOURCE_URL= MAPENGINE_TARGET_URL=", scratch_dir("lint-db-none"));
+  CHECK(missing.exit_code == 2);
+}
+
+TEST_CASE("lint --db exits 4 when a database cannot be reached, after printing findings",
+          "[lint][db]") {
+  std::string dir = scratch_dir("lint-db-down");
+  write(dir + "/technicians.yaml", kGood);
+  auto result = run_mapengine(
+      "lint --db --source 'host=/nonexistent-socket-dir dbname=x' --target 'host=/nonexistent "
+      "dbname=y' " +
+      shell_quote(dir));
+  INFO(result.out);
+  CHECK(result.exit_code == 4);
+  CHECK(result.out.find("unknown-lookup-table") != std::string::npos);
+}
