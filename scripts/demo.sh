@@ -48,9 +48,14 @@ validated=0
 
 step "mapengine report"
 mkdir -p out
-"$mapengine" report -o out/migration-report.md
+rm -f out/migration-report.md
+"$mapengine" report -o out/migration-report.md || validated=$?
 
-printf '\nThe final report is in %s\n' "$PWD/out/migration-report.md"
+if [ -f out/migration-report.md ]; then
+  printf '\nThe final report is in %s\n' "$PWD/out/migration-report.md"
+else
+  printf '\nNo report was written (see the messages above).\n'
+fi
 if [ "${MAPENGINE_DEMO_KEEP:-0}" = 1 ]; then
   printf 'The server keeps running:\n  MAPENGINE_SOURCE_URL=%q\n  MAPENGINE_TARGET_URL=%q\n' \
     "$MAPENGINE_SOURCE_URL" "$MAPENGINE_TARGET_URL"
