@@ -14,6 +14,7 @@
 #include "engine/common/error.h"
 #include "engine/pg/connection.h"
 #include "engine/scaffold/mapping_draft.h"
+#include "engine/scaffold/mapping_writer.h"
 #include "engine/scaffold/table_catalog.h"
 #include "engine/spec/spec_loader.h"
 

@@ -15,7 +15,8 @@
 //            cents: scale 100; short codes -> text: a map of the codes found in legacy with TODO
 //            values; text -> boolean / integer / numeric / date parsers.
 //   gaps     NOT NULL target columns nothing feeds become TODO comments in their place.
-// Every decision carries the comment that explains it; every open decision says TODO.
+// Every decision carries the comment that explains it; every open decision says TODO. Casts and
+// code maps are column_conversion.h's; the file text is mapping_writer.h's.
 //
 // The result is deterministic: it depends only on the catalogs, the folder and the sampled codes
 // (which are sorted).
@@ -82,16 +83,5 @@ struct ScaffoldInputs {
 };
 
 MappingDraft draft_mapping(const ScaffoldInputs& inputs);
-
-// The mapping file text: schema line, `version: 1`, and every part with its comments.
-std::string render_mapping(const MappingDraft& draft);
-
-// Helpers exposed for tests.
-std::string singular(std::string_view plural);
-// Lower case without underscores: "First_Name" -> "firstname".
-std::string loose_name(std::string_view name);
-// A YAML scalar: plain when safe, else double-quoted.
-std::string yaml_scalar(std::string_view text);
-std::string yaml_quoted(std::string_view text);
 
 }  // namespace mapengine::scaffold

@@ -35,6 +35,14 @@ enum class TypeFamily {
   kOther,
 };
 
+inline bool is_textual(TypeFamily f) { return f == TypeFamily::kText || f == TypeFamily::kChar; }
+inline bool is_temporal(TypeFamily f) {
+  return f == TypeFamily::kDate || f == TypeFamily::kTimestamp || f == TypeFamily::kTimestamptz;
+}
+inline bool is_number(TypeFamily f) {
+  return f == TypeFamily::kInteger || f == TypeFamily::kNumeric || f == TypeFamily::kFloat;
+}
+
 struct ColumnInfo {
   std::string name;
   std::string sql_name;  // as the server quotes it (quote_ident): id, "Order"

@@ -5,6 +5,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "engine/scaffold/mapping_writer.h"
+#include "engine/scaffold/scaffold_text.h"
 #include "engine/spec/semantic_rules.h"
 #include "engine/spec/spec_loader.h"
 
