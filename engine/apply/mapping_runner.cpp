@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <exception>
 #include <mutex>
@@ -58,11 +59,14 @@ struct MappingShared {
 };
 
 // Checks the mapping's max_rejects after a batch; throws Error(kData) when exceeded.
-void check_reject_limit(const spec::MappingSpec& mapping, long long rejected, long long read) {
+// A percentage is taken of the rows the mapping will read in all (`total`), so that a few bad rows
+// early in the table do not abort a run that ends well within the limit.
+void check_reject_limit(const spec::MappingSpec& mapping, long long rejected, long long read,
+                        long long total) {
   if (!mapping.max_rejects) return;
   const spec::RejectLimit& limit = *mapping.max_rejects;
-  bool exceeded = limit.percent ? (read > 0 && rejected * 100.0 / read > limit.amount &&
-                                   read >= 100)
+  long long base = std::max(read, total);
+  bool exceeded = limit.percent ? (base > 0 && rejected * 100.0 / base > limit.amount)
                                 : rejected > limit.amount;
   if (exceeded) {
     throw Error(ErrorKind::kData,
@@ -207,7 +211,8 @@ void run_range(const RowProgram& program, const state::RangeState& range,
                  {"attempts", outcome.attempts},
                  {"ms", static_cast<long long>(seconds_since(started) * 1000)}});
       check_reject_limit(mapping, shared.rejected_before + progress.rejected,
-                         shared.read_before + progress.read);
+                         shared.read_before + progress.read,
+                         shared.read_before + std::max(0LL, progress.total.load()));
       if (run.interrupted != nullptr && run.interrupted->load()) {
         shared.stop = true;
         break;

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "engine/common/error.h"
@@ -35,7 +36,13 @@ bool owner_is_dead_here(const std::string& owner) {
   if (owner.substr(0, first) != RunIdentity::of_this_process().host) return false;
   int pid = std::atoi(owner.substr(first + 1, second - first - 1).c_str());
   if (pid <= 0) return false;
-  return kill(pid, 0) != 0 && errno == ESRCH;
+  if (kill(pid, 0) != 0) return errno == ESRCH;
+  // A killed process that nobody has reaped yet is a zombie: dead all the same.
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(stat, line);
+  size_t paren = line.rfind(')');
+  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
 }
 
 }  // namespace

@@ -270,7 +270,7 @@ columns:
         "1|x'); DROP TABLE victims; --|back\\slash\ttab\n2|$$ dollar $$|\"quoted\"\n3|NULL|🦷\n");
 }
 
-TEST_CASE("--consistent reads every source from one exported snapshot and records it",
+TEST_CASE("consistent reads (--consistent) read every source from one exported snapshot and records it",
           "[apply][consistent]") {
   MigrationFixture f;
   make_parts(f, 3000);
