@@ -1,0 +1,112 @@
+// MigrationReport: the final account of a migration, read from the target's mapengine state
+// (and the mapping files, when given): every table ever migrated with its run history, rows read
+// / written / rejected, the top reject reasons with examples, the latest validation, the
+// dependency order, the files' checksums, and an overall verdict. Rendered as markdown for people
+// (markdown_report.h) and as JSON for machines (the same content).
+//
+// Thread-safety: plain values; load_report() uses only the connection it is given.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/pg/connection.h"
+#include "engine/spec/mapping_spec.h"
+
+namespace mapengine::report {
+
+struct RunRecord {
+  long long run_id = 0;
+  std::string command;                  // apply, validate
+  std::string status;                   // running, succeeded, failed, interrupted
+  std::string started_at, finished_at;  // "YYYY-MM-DD HH:MM:SS UTC"; finished empty if running
+  std::optional<double> seconds;
+  std::string user, host;
+  std::string message;
+};
+
+struct TableRun {
+  long long run_id = 0;
+  std::string status;
+  std::string started_at;
+  std::optional<double> seconds;
+  long long read = 0, written = 0, rejected = 0, skipped = 0;
+  std::string checksum;
+  std::string message;
+};
+
+struct RejectReason {
+  std::string rule;
+  std::string column;
+  std::string reason;  // normalised: values replaced by …, numbers by N
+  long long rows = 0;
+  std::vector<std::string> examples;  // "legacy key 104 (value '105')"
+};
+
+struct CheckLine {
+  std::string check;
+  std::string label;
+  bool ok = false;
+  std::string summary;
+};
+
+struct LatestValidation {
+  long long run_id = 0;
+  bool ok = false;
+  std::string checked_at;
+  bool current = false;  // checked after the mapping last completed
+  std::vector<CheckLine> checks;
+};
+
+struct TableReport {
+  int order = 0;  // 1-based position in the dependency order
+  std::string mapping;
+  std::string table;
+  std::vector<std::string> depends_on;
+  std::string file;
+  std::string checksum;    // of the file as applied
+  std::string file_state;  // unchanged, changed, not found, not given
+  std::string status;      // pending, running, complete
+  std::string started_at, completed_at;
+  long long read = 0, written = 0, rejected = 0, skipped = 0;  // checkpoints now
+  long long reject_records = 0;
+  long long reject_groups = 0;  // distinct reasons (the top ones are listed)
+  double seconds = 0;           // sum over its runs
+  std::vector<TableRun> runs;
+  std::vector<RejectReason> reject_reasons;
+  std::optional<LatestValidation> validation;
+};
+
+struct Verdict {
+  bool ok = false;
+  bool complete = false;          // every mapping complete
+  bool validated = false;         // every mapping's latest validation passed, after its last apply
+  bool rejects_recorded = false;  // rejected rows = reject records
+  std::string headline;           // one sentence
+  std::vector<std::string> issues;
+  long long read = 0, written = 0, rejected = 0, skipped = 0;
+};
+
+struct MigrationReport {
+  std::string generated_at;
+  std::string target;               // "database tgt on host h" (never credentials)
+  std::string order_source;         // where the dependency order comes from
+  std::vector<TableReport> tables;  // in dependency order
+  std::vector<RunRecord> runs;      // newest first, at most kMaxRuns
+  long long runs_total = 0;
+  Verdict verdict;
+};
+
+inline constexpr size_t kMaxRuns = 50;
+inline constexpr int kTopReasons = 10;
+
+// Reads the report from the target's state. `project` (optional) supplies the mapping files: the
+// dependency order and the files' current checksums; without it, the files recorded at apply
+// time are read when they still exist.
+MigrationReport load_report(pg::Connection& target, const spec::Project* project);
+
+nlohmann::json to_json(const MigrationReport& report);
+
+}  // namespace mapengine::report

@@ -1,0 +1,79 @@
+#include "engine/validate/target_table.h"
+
+#include <fmt/format.h>
+
+#include <vector>
+
+#include "engine/apply/legacy_key.h"
+#include "engine/common/error.h"
+#include "engine/pg/quote.h"
+
+namespace mapengine::validate {
+
+TargetTable TargetTable::load(pg::Connection& target, const pg::QualifiedName& table) {
+  TargetTable out;
+  out.name_ = table;
+  pg::Result exists = target.exec("SELECT to_regclass($1) IS NOT NULL", {table.quoted()});
+  if (exists.value(0, 0) != "t") {
+    throw Error(ErrorKind::kSpec, fmt::format("target: table {} does not exist", table.display()));
+  }
+  pg::Result columns = target.exec(
+      "SELECT attname, format_type(atttypid, atttypmod) FROM pg_attribute "
+      "WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
+      {table.quoted()});
+  for (int r = 0; r < columns.rows(); ++r) {
+    out.types_.emplace(std::string(columns.value(r, 0)), std::string(columns.value(r, 1)));
+  }
+  return out;
+}
+
+const std::string& TargetTable::type_of(const std::string& column) const {
+  auto it = types_.find(column);
+  if (it == types_.end()) {
+    throw Error(ErrorKind::kSpec,
+                fmt::format("target: column {} does not exist in {}", column, name_.display()));
+  }
+  return it->second;
+}
+
+CheckTransaction::CheckTransaction(pg::Connection& target) : target_(target) {
+  target_.exec(
+      "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL work_mem = '64MB'; "
+      "SET LOCAL statement_timeout = 0");
+}
+
+CheckTransaction::~CheckTransaction() {
+  try {
+    if (target_.is_ok() && target_.in_transaction()) target_.exec("ROLLBACK");
+  } catch (const Error&) {
+    // The connection broke: the server ends the transaction itself.
+  }
+}
+
+std::string legacy_key_expr(const spec::MappingSpec& mapping, const TargetTable& table,
+                            const pg::Connection& quoting) {
+  if (!mapping.legacy_key_columns.empty()) {
+    std::vector<std::string> quoted;
+    for (const auto& column : mapping.legacy_key_columns) {
+      quoted.push_back("t." + pg::quote_identifier(column));
+    }
+    return fmt::format("CASE WHEN {} IS NULL THEN NULL ELSE {} END", quoted[0],
+                       legacy_key_sql(quoted));
+  }
+  if (!table.has(mapping.id_column)) return "NULL::text";
+  return fmt::format(
+      "(SELECT m.legacy_key FROM mapengine.id_map m WHERE m.mapping = {} AND m.new_id = t.{}::text "
+      "LIMIT 1)",
+      quoting.quote_literal(mapping.name), pg::quote_identifier(mapping.id_column));
+}
+
+std::string row_label_expr(const spec::MappingSpec& mapping, const TargetTable& table,
+                           const pg::Connection& quoting) {
+  std::string id = table.has(mapping.id_column)
+                       ? fmt::format("'id ' || t.{}::text", pg::quote_identifier(mapping.id_column))
+                       : std::string("NULL");
+  return fmt::format("COALESCE('legacy key ' || {}, {}, 'a row without legacy key or id')",
+                     legacy_key_expr(mapping, table, quoting), id);
+}
+
+}  // namespace mapengine::validate

@@ -1,0 +1,221 @@
+// Integration tests of `mapengine report`: a two-table migration with a dependency, a failed and
+// a resumed run, rejects of two kinds, validation, then the report in markdown and JSON.
+#include <catch2/catch.hpp>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+
+#include "engine/report/markdown_table.h"
+#include "tests/support/migration_fixture.h"
+
+using mapengine::testing::CommandResult;
+using mapengine::testing::MigrationFixture;
+
+namespace {
+
+bool contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+// Makers M0..M19 exist; parts point at M0..M22 (M20..M22 miss their lookup), part 5 at
+// 'ghost|maker'; every 97th part has a negative price, refused by the target's CHECK.
+void make_catalog(MigrationFixture& f) {
+  f.source.exec(
+      "CREATE TABLE makers (code text PRIMARY KEY, name text);"
+      "INSERT INTO makers SELECT 'M' || g, 'Maker ' || g FROM generate_series(0, 19) g;"
+      "CREATE TABLE parts (id int PRIMARY KEY, maker_code text, price numeric);"
+      "INSERT INTO parts SELECT g, 'M' || (g % 23), CASE WHEN g % 97 = 0 THEN -1 ELSE g END "
+      "FROM generate_series(1, 500) g;"
+      "UPDATE parts SET maker_code = 'ghost|maker' WHERE id = 5;");
+  f.target.exec(
+      "CREATE TABLE makers (id uuid PRIMARY KEY, legacy_code text UNIQUE NOT NULL, name text);"
+      "CREATE TABLE parts (id uuid PRIMARY KEY, legacy_part_id int UNIQUE NOT NULL,"
+      " maker_id uuid NOT NULL, price numeric CHECK (price >= 0));");
+  f.write_file("makers.yaml", R"(version: 1
+table: makers
+source: { query: "SELECT code, name FROM makers", key: code }
+target: { legacy_key: legacy_code }
+columns:
+  id: { generate: uuid_v5 }
+  legacy_code: code
+  name: name
+checks:
+  - unique: [name]
+)");
+  f.write_file("parts.yaml", R"(version: 1
+table: parts
+source: { query: "SELECT id, maker_code, price FROM parts", key: id }
+target: { legacy_key: legacy_part_id }
+batch_size: 50
+max_rejects: 3
+columns:
+  id: { generate: uuid_v5 }
+  legacy_part_id: id
+  maker_id: { from: maker_code, lookup: { table: makers, on_missing: reject } }
+  price: price
+checks:
+  - not_null: [maker_id]
+)");
+}
+
+// Applies the catalog: parts fails on its reject limit first, then resumes with a higher one.
+void migrate_catalog(MigrationFixture& f) {
+  make_catalog(f);
+  CommandResult first = f.run("apply --no-progress .");
+  INFO(first.out);
+  REQUIRE(first.exit_code == 1);
+  std::string text;
+  {
+    std::ifstream in(f.dir + "/parts.yaml");
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  text.replace(text.find("max_rejects: 3"), 14, "max_rejects: 500");
+  f.write_file("parts.yaml", text);
+  CommandResult second = f.run("apply --no-progress --allow-changed .");
+  INFO(second.out);
+  REQUIRE(second.exit_code == 0);
+}
+
+// The JSON document printed on stdout (logs on stderr come first: stdout is flushed at exit).
+nlohmann::json json_output(const std::string& out) {
+  size_t start = out.find("{\n");
+  REQUIRE(start != std::string::npos);
+  return nlohmann::json::parse(out.substr(start));
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+}  // namespace
+
+TEST_CASE("the report of a two-table migration matches the recorded figures", "[report]") {
+  MigrationFixture f;
+  migrate_catalog(f);
+  CommandResult validated = f.run("validate .");
+  INFO(validated.out);
+  REQUIRE(validated.exit_code == 0);
+
+  CommandResult r = f.run("report .");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  const std::string& md = r.out;
+  for (const char* heading :
+       {"# Migration report\n", "## Verdict\n", "## Tables\n", "## Dependency order\n",
+        "## Mapping files\n", "## Runs\n", "## makers -> public.makers\n",
+        "## parts -> public.parts\n", "### Run history\n", "### Top reject reasons\n",
+        "### Latest validation\n"}) {
+    INFO(heading);
+    CHECK(contains(md, heading));
+  }
+  CHECK(contains(md, "**PASS**: All 2 table(s) are complete and validated"));
+  CHECK(contains(md, "1. `makers` -> public.makers\n2. `parts` -> public.parts (after makers)"));
+
+  // The figures are those recorded in the checkpoints.
+  std::string parts = f.target_rows(
+      "SELECT sum(rows_read), sum(rows_written), sum(rows_rejected) FROM mapengine.checkpoints "
+      "WHERE mapping = 'parts'");
+  std::string read = parts.substr(0, parts.find('|'));
+  std::string written =
+      parts.substr(read.size() + 1, parts.find('|', read.size() + 1) - read.size() - 1);
+  std::string rejected = parts.substr(parts.rfind('|') + 1);
+  rejected.pop_back();
+  CHECK(read == "500");
+  CHECK(contains(md, "| 1 | makers | public.makers | complete | 20 | 20 | 0 | 0 | 1 |"));
+  CHECK(contains(md, "| 2 | parts | public.parts | complete | 500 | " + written + " | " + rejected +
+                         " | 0 | 2 |"));
+  // parts: the failed first run and the resumed one.
+  CHECK(contains(md, "| failed |"));
+  CHECK(contains(md, "max_rejects exceeded"));
+  // Rejects grouped by rule, column and reason, with examples; the pipe is escaped.
+  long long lookups = std::stoll(f.target.scalar(
+      "SELECT count(*) FROM mapengine.rejects WHERE mapping = 'parts' AND rule = 'lookup'"));
+  CHECK(contains(md, "| " + std::to_string(lookups) +
+                         " | lookup | maker_id | no public.makers "
+                         "row with legacy_code = … | 5 ('ghost\\|maker'), 20 ('M20'),"));
+  CHECK(contains(md, "ghost\\|maker"));
+  // Cut to fit 120 characters (examples first); the JSON keeps the whole reason.
+  CHECK(contains(md,
+                 "| 4 | constraint | price | new row for relation \"parts\" violates check "
+                 "constraint \"parts_price_check\" (…)"));
+  CHECK(contains(md, "| PASS | not_null [maker_id] | no NULL |"));
+  for (const auto& line : lines_of(md)) {
+    INFO(line);
+    CHECK(mapengine::report::display_width(line) <= 120);
+  }
+
+  SECTION("JSON carries the same content") {
+    CommandResult j = f.run("report --format json .");
+    INFO(j.out);
+    REQUIRE(j.exit_code == 0);
+    auto json = json_output(j.out);
+    CHECK(json["verdict"]["ok"] == true);
+    REQUIRE(json["tables"].size() == 2);
+    const auto& t = json["tables"][1];
+    CHECK(t["mapping"] == "parts");
+    CHECK(t["depends_on"] == nlohmann::json::array({"makers"}));
+    CHECK(t["status"] == "complete");
+    CHECK(t["read"] == 500);
+    CHECK(std::to_string(t["written"].get<long long>()) == written);
+    CHECK(std::to_string(t["rejected"].get<long long>()) == rejected);
+    CHECK(t["runs"].size() == 2);
+    CHECK(t["runs"][0]["status"] == "failed");
+    CHECK(t["runs"][1]["status"] == "succeeded");
+    CHECK(t["validation"]["ok"] == true);
+    CHECK(t["top_reject_reasons"].size() == 2);
+    CHECK(t["top_reject_reasons"][1]["reason"] ==
+          "new row for relation \"parts\" violates check constraint \"parts_price_check\" (…) "
+          "[SQLSTATE 23514]");
+    CHECK(t["file_state"] == "unchanged");
+    CHECK(t["checksum"] == f.target.scalar("SELECT checksum FROM mapengine.mappings WHERE "
+                                           "mapping = 'parts'"));
+  }
+  SECTION("-o writes the file and prints its path") {
+    CommandResult o = f.run("report -o final.md .");
+    INFO(o.out);
+    REQUIRE(o.exit_code == 0);
+    CHECK(contains(o.out, "final.md"));
+    std::ifstream in(f.dir + "/final.md");
+    std::string file((std::istreambuf_iterator<char>(in)), {});
+    CHECK(contains(file, "# Migration report"));
+  }
+}
+
+TEST_CASE("the report's verdict lists what is missing, and --validate validates first",
+          "[report]") {
+  MigrationFixture f;
+  migrate_catalog(f);
+  // Without a validation, and without the files (they are found where apply recorded them).
+  CommandResult r = f.run("report");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  CHECK(contains(r.out, "**NOT DONE**"));
+  CHECK(contains(r.out, "- makers: never validated"));
+  CHECK(contains(r.out, "dependency plan of the mapping files recorded at apply time"));
+
+  f.target.exec("UPDATE parts SET price = 12345 WHERE legacy_part_id = 1");
+  CommandResult v = f.run("report --validate . -o report.md");
+  INFO(v.out);
+  CHECK(v.exit_code == 1);
+  CHECK(contains(v.out, "changed: legacy key 1, column price"));
+  std::ifstream in(f.dir + "/report.md");
+  std::string md((std::istreambuf_iterator<char>(in)), {});
+  CHECK(contains(md, "- parts: the latest validation failed (content)"));
+  CHECK(contains(md, "| FAIL | content | 1 row(s) differ: 0 missing, 0 extra, 1 changed"));
+  CHECK(contains(md, "- makers: never validated") == false);
+}
+
+TEST_CASE("the report of an empty target says nothing was migrated", "[report]") {
+  MigrationFixture f;
+  CommandResult r = f.run("report --format json");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  auto json = json_output(r.out);
+  CHECK(json["verdict"]["ok"] == false);
+  CHECK(json["verdict"]["headline"] == "Nothing has been migrated to this target yet.");
+  CHECK(json["tables"].empty());
+}
