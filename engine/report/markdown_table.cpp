@@ -39,6 +39,7 @@ std::string cut_cell(const std::string& cell, size_t chars) {
     i += step;
   }
   while (!out.empty() && out.back() == ' ') out.pop_back();
+  if (out.size() >= 3 && out.compare(out.size() - 3, 3, "…") == 0) return out;  // no "……"
   return out + "…";
 }
 

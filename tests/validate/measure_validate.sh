@@ -73,12 +73,15 @@ export MAPENGINE_SOURCE_URL=$src MAPENGINE_TARGET_URL=$tgt
 cd "$work"
 echo "measure: $rows source rows"
 start=$(date +%s.%N)
-"$bin" apply --no-progress mappings/technicians.yaml >"$work/apply.log" 2>&1 || { cat "$work/apply.log"; exit 1; }
+/usr/bin/time -f %M -o "$work/apply.rss" "$bin" apply --no-progress mappings/technicians.yaml \
+  >"$work/apply.log" 2>&1 || { cat "$work/apply.log"; exit 1; }
 apply_s=$(echo "$(date +%s.%N) - $start" | bc)
 start=$(date +%s.%N)
-"$bin" validate -v mappings/technicians.yaml >"$work/validate.log" 2>&1 || { cat "$work/validate.log"; exit 1; }
+/usr/bin/time -f %M -o "$work/validate.rss" "$bin" validate mappings/technicians.yaml \
+  >"$work/validate.log" 2>&1 || { cat "$work/validate.log"; exit 1; }
 validate_s=$(echo "$(date +%s.%N) - $start" | bc)
 cat "$work/validate.log"
 psql "$tgt" -X -At -c "SELECT 'measure: ' || string_agg(c->>'label' || ' ' || round((c->'figures'->>'seconds')::numeric, 2) || ' s', ', ') FROM mapengine.validations, jsonb_array_elements(result->'checks') c"
-printf 'measure: apply %.1f s, validate %.1f s (validate/apply = %.2f)\n' "$apply_s" "$validate_s" \
+printf 'measure: apply %.1f s (max RSS %s kB), validate %.1f s (max RSS %s kB), validate/apply = %.2f\n' \
+  "$apply_s" "$(cat "$work/apply.rss")" "$validate_s" "$(cat "$work/validate.rss")" \
   "$(echo "$validate_s / $apply_s" | bc -l)"
