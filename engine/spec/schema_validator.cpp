@@ -29,16 +29,20 @@ using nlohmann::json;
 std::string_view mapping_schema_json() { return kMappingSchemaJson; }
 
 std::string closest_name(std::string_view word, const std::vector<std::string>& candidates) {
-  // Levenshtein distance, two rows.
+  // Optimal string alignment distance: Levenshtein plus swapping two neighbours ("tabel").
   auto distance = [](std::string_view a, std::string_view b) {
-    std::vector<size_t> previous(b.size() + 1), current(b.size() + 1);
+    std::vector<size_t> before(b.size() + 1), previous(b.size() + 1), current(b.size() + 1);
     for (size_t j = 0; j <= b.size(); ++j) previous[j] = j;
     for (size_t i = 1; i <= a.size(); ++i) {
       current[0] = i;
       for (size_t j = 1; j <= b.size(); ++j) {
         size_t substitute = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
         current[j] = std::min({previous[j] + 1, current[j - 1] + 1, substitute});
+        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+          current[j] = std::min(current[j], before[j - 2] + 1);
+        }
       }
+      std::swap(before, previous);
       std::swap(previous, current);
     }
     return previous[b.size()];
@@ -130,9 +134,42 @@ std::optional<json> core_scalar(const std::string& text) {
   return std::nullopt;
 }
 
+// `text` with every byte that does not start well-formed UTF-8 replaced by U+FFFD. parse_text
+// refuses such files, but valijson's UTF-8 decoder reads out of bounds on them, so strings are
+// repaired here whatever the document's origin (yaml-cpp's escapes can make surrogates).
+std::string well_formed_utf8(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    auto c = static_cast<unsigned char>(text[i]);
+    size_t length = c < 0x80                 ? 1
+                    : c >= 0xC2 && c <= 0xDF ? 2
+                    : c >= 0xE0 && c <= 0xEF ? 3
+                    : c >= 0xF0 && c <= 0xF4 ? 4
+                                             : 0;
+    bool ok = length > 0 && i + length <= text.size();
+    for (size_t k = 1; ok && k < length; ++k) {
+      ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    }
+    if (ok && length >= 3) {
+      auto second = static_cast<unsigned char>(text[i + 1]);
+      ok = !(c == 0xE0 && second < 0xA0) && !(c == 0xED && second > 0x9F) &&
+           !(c == 0xF0 && second < 0x90) && !(c == 0xF4 && second > 0x8F);
+    }
+    if (ok) {
+      out.append(text, i, length);
+      i += length;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
 json scalar_value(const YAML::Node& node) {
   if (node.IsNull()) return json(nullptr);
-  const std::string& text = node.Scalar();
+  const std::string text = well_formed_utf8(node.Scalar());
   const std::string& tag = node.Tag();
   if (tag == "!" || tag == "tag:yaml.org,2002:str") return json(text);
   if (auto typed = core_scalar(text)) return *typed;
@@ -222,7 +259,7 @@ class Converter {
                            "a map key must be a plain name, not a list or a map");
         continue;
       }
-      std::string name = key.IsNull() ? std::string() : key.Scalar();
+      std::string name = key.IsNull() ? std::string() : well_formed_utf8(key.Scalar());
       SourceLocation where = location_of(key, file_);
       if (auto [seen, inserted] = first_seen.emplace(name, where); !inserted) {
         if (!columns) {

@@ -440,6 +440,7 @@ constexpr std::array kRules = {
     LintRule{"io", E, "a named file or folder does not exist or cannot be read"},
     LintRule{"file-too-large", E, "a mapping file is larger than 4 MiB"},
     LintRule{"not-yaml", E, "the file contains NUL bytes (binary data)"},
+    LintRule{"not-utf8", E, "the file is not UTF-8 text (Latin-1, ...)"},
     LintRule{"empty-file", E, "the file holds no YAML document"},
     LintRule{"multiple-documents", E, "the file holds more than one YAML document (---)"},
     LintRule{"yaml-syntax", E, "the file is not valid YAML"},

@@ -65,6 +65,46 @@ std::optional<std::string> interpolate_env(std::string_view text, std::string& m
 
 namespace {
 
+// The offset of the first byte that is not part of well-formed UTF-8 (no overlong forms,
+// surrogates or code points above U+10FFFF), or npos.
+size_t first_invalid_utf8(std::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+    unsigned char c = byte(i);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length = c >= 0xC2 && c <= 0xDF   ? 2
+                    : c >= 0xE0 && c <= 0xEF ? 3
+                    : c >= 0xF0 && c <= 0xF4 ? 4
+                                             : 0;
+    if (length == 0 || i + length > text.size()) return i;
+    unsigned char second = byte(i + 1);
+    unsigned char low = 0x80, high = 0xBF;
+    if (c == 0xE0) low = 0xA0;
+    if (c == 0xED) high = 0x9F;  // no surrogates
+    if (c == 0xF0) low = 0x90;
+    if (c == 0xF4) high = 0x8F;  // at most U+10FFFF
+    if (second < low || second > high) return i;
+    for (size_t k = 2; k < length; ++k) {
+      if ((byte(i + k) & 0xC0) != 0x80) return i;
+    }
+    i += length;
+  }
+  return std::string_view::npos;
+}
+
+SourceLocation location_of_offset(const std::string& path, std::string_view text, size_t offset) {
+  std::string_view before = text.substr(0, offset);
+  int line = 1 + static_cast<int>(std::count(before.begin(), before.end(), '\n'));
+  size_t line_start = before.rfind('\n');
+  int column =
+      static_cast<int>(offset - (line_start == std::string_view::npos ? 0 : line_start + 1)) + 1;
+  return {path, line, column};
+}
+
 // Iterative walk: refuses documents nested deeper than kMaxNestingDepth (an alias that refers to
 // its own anchor makes a cycle, hence infinite depth) or expanding to more than kMaxExpandedNodes
 // values through aliases ("billion laughs").
@@ -112,6 +152,13 @@ std::optional<ParsedFile> parse_text(const std::string& path, const std::string&
   }
   if (text.find('\0') != std::string::npos) {
     diagnostics.error({path, 1, 1}, "not-yaml", "file contains NUL bytes: it is not YAML text");
+    return std::nullopt;
+  }
+  if (size_t bad = first_invalid_utf8(text); bad != std::string::npos) {
+    diagnostics.error(location_of_offset(path, text, bad), "not-utf8",
+                      fmt::format("byte 0x{:02X} is not UTF-8: save the file as UTF-8 (it looks "
+                                  "like another encoding, such as Latin-1)",
+                                  static_cast<unsigned char>(text[bad])));
     return std::nullopt;
   }
   ParsedFile parsed{path, sha256_hex(text), {}};
@@ -386,7 +433,7 @@ class Builder {
       }
     }
     std::string kind = first->first.IsScalar() ? first->first.Scalar() : "";
-    const YAML::Node& body = first->second;
+    YAML::Node body = first->second;  // a copy: `->` yields a temporary proxy
     if (node["name"]) check.name = text(node["name"], "check name").value_or("");
     if (kind == "not_null") {
       check.kind = CheckKind::kNotNull;

@@ -29,8 +29,8 @@ struct ParsedFile {
   YAML::Node root;
 };
 
-// Reads and parses one YAML file. nullopt (with a diagnostic) when unreadable, not YAML, or
-// beyond the limits above.
+// Reads and parses one YAML file. nullopt (with a diagnostic) when unreadable, not UTF-8 text,
+// not YAML, or beyond the limits above.
 std::optional<ParsedFile> parse_file(const std::string& path, Diagnostics& diagnostics);
 // Parses YAML text as if read from `path` (for tests and the fuzzer).
 std::optional<ParsedFile> parse_text(const std::string& path, const std::string& text,

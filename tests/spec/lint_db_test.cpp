@@ -169,3 +169,20 @@ TEST_CASE("lint --db exits 4 when a database cannot be reached, after printing f
   CHECK(result.exit_code == 4);
   CHECK(result.out.find("unknown-lookup-table") != std::string::npos);
 }
+
+TEST_CASE("lint --db passes the example mappings against the example schemas",
+          "[lint][db][examples]") {
+  auto read = [](const std::string& path) {
+    std::ifstream in(std::string(MAPENGINE_SOURCE_DIR) + "/" + path);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  TestDatabase source("lint_ex_src");
+  TestDatabase target("lint_ex_tgt");
+  source.exec("SET client_min_messages = warning;" + read("examples/legacy_schema.sql"));
+  target.exec("SET client_min_messages = warning;" + read("examples/target_schema.sql"));
+  auto result = run_mapengine("lint --db --source " + shell_quote(source.url()) + " --target " +
+                              shell_quote(target.url()) + " mappings/");
+  INFO(result.out);
+  CHECK(result.exit_code == 0);
+  CHECK(result.out.find("0 errors, 0 warnings") != std::string::npos);
+}

@@ -150,6 +150,9 @@ TEST_CASE("lint: odd but legal YAML: tags, anchors, complex keys, non-string key
   CHECK(lint_text(std::string(kValid) + "  ? [a, b]\n  : { from: id }\n") ==
         std::vector<std::string>{"schema-type"});
   CHECK(lint_text(std::string(kValid) + "  123: { from: id }\n").empty());
+  // Escapes can produce ill-formed UTF-8 (a lone surrogate); it must not reach valijson as is.
+  CHECK(lint_text(std::string(kValid) + "name: \"\\uD800x\"\n").empty());
+  CHECK(lint_text(std::string(kValid) + "  \"\\uDFFF\": { from: id }\n").empty());
   CHECK(lint_text(std::string(kValid) + "  n: { from: id, lookup: { table: t, on_missing: ~ } }\n")
             .empty());
 }
@@ -158,4 +161,15 @@ TEST_CASE("lint: the compiled-in schema is the file in schemas/", "[lint]") {
   std::ifstream in(std::string(MAPENGINE_SOURCE_DIR) + "/schemas/mapping.schema.json");
   std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   CHECK(spec::mapping_schema_json() == file);
+}
+
+TEST_CASE("lint: a mapping with every kind of check (named or not) lints clean", "[lint]") {
+  std::string text = std::string(kValid) + R"(checks:
+  - not_null: [legacy_id]
+  - { name: ids are unique, unique: [legacy_id] }
+  - accepted_values: { column: legacy_id, values: [1, 2, 3] }
+  - row_count: { min: 1 }
+  - sql: SELECT 1 WHERE false
+)";
+  CHECK(lint_text(text).empty());
 }
