@@ -12,7 +12,7 @@ using mapengine::Value;
 
 TEST_CASE("COPY text rows split into fields; NULL and escapes decode", "[copy]") {
   std::vector<Value> fields;
-  REQUIRE(CopyTextDecoder::decode_row("1\t\\N\ta\\tb\\nc\\\\d\t\t\\x41\\101\n", fields));
+  REQUIRE(CopyTextDecoder::decode_row("1\t\\N\ta\\tb\\nc\\\\d\t\t\t\\x41\\101\n", fields));
   REQUIRE(fields.size() == 6);
   CHECK(fields[0].text() == "1");
   CHECK(fields[1].is_null());
