@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <yaml-cpp/depthguard.h>
+#include <yaml-cpp/eventhandler.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -105,6 +106,44 @@ SourceLocation location_of_offset(const std::string& path, std::string_view text
   return {path, line, column};
 }
 
+// The shape of one YAML document, from the parser's events: whether its root is null, and where
+// the root starts. Documents are counted with this instead of YAML::LoadAll, which never returns
+// on some malformed input in yaml-cpp 0.7 (a flow indicator at document level, as in `'',`; found
+// by fuzz/lint_fuzz, fixed upstream after 0.7).
+class DocumentShape : public YAML::EventHandler {
+ public:
+  bool null_root = true;
+  YAML::Mark root_mark;
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { root(mark, true); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { root(mark, false); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                const std::string&) override {
+    root(mark, false);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    root(mark, false);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {
+    root(mark, false);
+  }
+  void OnMapEnd() override {}
+
+ private:
+  void root(const YAML::Mark& mark, bool is_null) {
+    if (seen_) return;
+    seen_ = true;
+    null_root = is_null;
+    root_mark = mark;
+  }
+  bool seen_ = false;
+};
+
 // Iterative walk: refuses documents nested deeper than kMaxNestingDepth (an alias that refers to
 // its own anchor makes a cycle, hence infinite depth) or expanding to more than kMaxExpandedNodes
 // values through aliases ("billion laughs").
@@ -163,17 +202,19 @@ std::optional<ParsedFile> parse_text(const std::string& path, const std::string&
   }
   ParsedFile parsed{path, sha256_hex(text), {}};
   try {
-    std::vector<YAML::Node> documents = YAML::LoadAll(text);
-    if (documents.empty() || documents[0].IsNull()) {
+    std::stringstream stream(text);
+    YAML::Parser parser(stream);
+    DocumentShape first, second;
+    if (!parser.HandleNextDocument(first) || first.null_root) {
       diagnostics.error({path, 1, 1}, "empty-file", "file is empty: expected a mapping document");
       return std::nullopt;
     }
-    if (documents.size() > 1) {
-      diagnostics.error(location_of(documents[1], path), "multiple-documents",
-                        "a mapping file holds exactly one YAML document");
+    if (parser.HandleNextDocument(second) && !second.null_root) {
+      diagnostics.error({path, second.root_mark.line + 1, second.root_mark.column + 1},
+                        "multiple-documents", "a mapping file holds exactly one YAML document");
       return std::nullopt;
     }
-    parsed.root = documents[0];
+    parsed.root = YAML::Load(text);
   } catch (const YAML::DeepRecursion& e) {
     diagnostics.error(
         {path, e.mark.line + 1, e.mark.column + 1}, "too-complex",
