@@ -23,6 +23,9 @@ struct ApplyOptions {
   int retries = 5;             // per batch, for transient errors
   int sample_rows = 5;         // dry run: transformed rows shown per mapping
   bool consistent = false;     // read all sources from one exported snapshot
+  // Memory for lookups loaded whole, shared by the mappings running at once; a lookup that
+  // does not fit is queried per batch instead.
+  long long lookup_memory_bytes = 512LL << 20;
   SourceOptions source;
   TransactionSettings transaction;
 };

@@ -9,6 +9,7 @@
 #include <optional>
 #include <thread>
 
+#include "engine/apply/batch_builder.h"
 #include "engine/apply/row_program.h"
 #include "engine/apply/self_reference_resolver.h"
 #include "engine/common/bounded_queue.h"
@@ -16,7 +17,6 @@
 #include "engine/common/log.h"
 #include "engine/pg/quote.h"
 #include "engine/sink/batch_writer.h"
-#include "engine/source/copy_text_decoder.h"
 #include "engine/source/source_reader.h"
 #include "engine/state/checkpoint_store.h"
 #include "engine/state/run_store.h"
@@ -35,13 +35,6 @@ double epoch_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
-
-// A block of source rows: exactly one batch worth (or fewer, at the end of a range).
-struct RowBlock {
-  std::string data;
-  std::vector<size_t> ends;  // end offset of each row in `data`
-  bool last = false;         // no rows follow in this range
-};
 
 // State shared by the range workers of one mapping.
 struct MappingShared {
@@ -77,32 +70,6 @@ void check_reject_limit(const spec::MappingSpec& mapping, long long rejected, lo
   }
 }
 
-// Turns a block of source rows into a Batch.
-void build_batch(const RowProgram& program, const RowBlock& block, RowScratch& scratch,
-                 std::vector<Value>& fields, Batch& batch) {
-  batch.clear();
-  size_t begin = 0;
-  for (size_t end : block.ends) {
-    std::string_view row = std::string_view(block.data).substr(begin, end - begin);
-    begin = end;
-    ++batch.rows_read;
-    if (!CopyTextDecoder::decode_row(row, fields) ||
-        fields.size() != program.source_columns().size()) {
-      throw Error(ErrorKind::kData, fmt::format("{}: malformed row from the source: {}",
-                                                program.mapping().name, row.substr(0, 200)));
-    }
-    size_t offset = batch.encoded.size();
-    RowResult result = program.process(fields, scratch, batch.encoded);
-    if (result.ok) {
-      batch.rows.push_back({scratch.legacy_key, std::move(result.id), offset, batch.encoded.size()});
-      for (auto& ref : result.pending) batch.pending.push_back(std::move(ref));
-    } else {
-      batch.rejects.push_back(std::move(result.reject));
-    }
-    if (end == block.ends.back()) batch.last_key = program.key_parts(fields);
-  }
-}
-
 // Did the batch ending at `last_key` commit although the connection broke during COMMIT?
 bool batch_committed(const std::string& target_url, const std::string& mapping, int range_no,
                      const std::vector<std::string>& last_key) {
@@ -114,12 +81,31 @@ bool batch_committed(const std::string& target_url, const std::string& mapping, 
   return row.rows() == 1 && row.value(0, 0) == "t";
 }
 
-// Reads one key range and writes it batch by batch.
+// Sleeps before retry `attempt` of `what` after a transient error, logging why.
+void back_off(const spec::MappingSpec& mapping, long long batch_no, int attempt,
+              const Error& error) {
+  int delay_ms = 200 << std::min(attempt, 6);
+  log_event(spdlog::level::warn, "batch_retry",
+            fmt::format("{}: batch {} failed ({}); retrying in {} ms", mapping.name, batch_no,
+                        error.what(), delay_ms),
+            {{"table", mapping.name}, {"batch", batch_no}, {"attempt", attempt + 1}});
+  std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+}
+
+// A batch built from the source, on its way to the writer.
+struct BuiltBatch {
+  Batch batch;
+  bool last = false;  // no rows follow in this range
+};
+
+// Reads one key range and writes it batch by batch. Two stages overlap: the producer thread
+// reads source rows and transforms them into batches while this thread writes the previous
+// batch, so the target server never waits for the transforms.
 void run_range(const RowProgram& program, const state::RangeState& range,
                const ApplyOptions& options, const RunContext& run, MappingProgress& progress,
                MappingShared& shared, int batch_size) {
   const spec::MappingSpec& mapping = program.mapping();
-  BoundedQueue<RowBlock> queue(3);
+  BoundedQueue<BuiltBatch> queue(2);
   SourceOptions source_options = options.source;
   source_options.snapshot = run.snapshot;
   SourceReader reader(options.source_url, mapping.source_query, mapping.key,
@@ -127,23 +113,48 @@ void run_range(const RowProgram& program, const state::RangeState& range,
 
   std::thread producer([&] {
     try {
+      // Batched lookups are answered on a connection of their own (also in a dry run).
+      std::optional<pg::Connection> lookups;
+      BatchBuilder builder(program);
+      long long built_no = 0;
+      auto hand_over = [&](const RowBlock& block) {
+        BuiltBatch built;
+        built.last = block.last;
+        ++built_no;
+        for (int attempt = 0;; ++attempt) {
+          try {
+            if (!program.batched().empty() && (!lookups || !lookups->is_ok())) {
+              lookups.emplace(options.target_url, "target");
+            }
+            builder.build(block, lookups ? &*lookups : nullptr, built.batch);
+            break;
+          } catch (const Error& e) {
+            if (!e.is_transient() || attempt >= options.retries) throw;
+            back_off(mapping, built_no, attempt, e);
+            lookups.reset();
+          }
+        }
+        return queue.push(std::move(built));
+      };
       // A full block is handed over only when the next row arrives, so that the final block
       // of the range carries `last` (an empty final batch is written only for an empty range).
       RowBlock block;
       reader.read(range.range, range.last_key,
                   [&](std::string_view row) {
                     if (static_cast<int>(block.ends.size()) >= batch_size) {
-                      if (!queue.push(std::move(block))) return false;
-                      block = RowBlock();
-                      block.data.reserve(64 * 1024);
+                      if (!hand_over(block)) return false;
+                      block.data.clear();
+                      block.ends.clear();
                     }
                     block.data.append(row);
                     block.ends.push_back(block.data.size());
                     return true;
                   },
                   &shared.stop);
-      block.last = true;
-      queue.push(std::move(block));
+      if (!shared.stop) {
+        block.last = true;
+        hand_over(block);
+      }
     } catch (...) {
       shared.fail(std::current_exception());
     }
@@ -152,16 +163,12 @@ void run_range(const RowProgram& program, const state::RangeState& range,
 
   try {
     std::optional<pg::Connection> target;
-    if (!options.dry_run) target.emplace(options.target_url, "target");
     BatchWriter writer(mapping, program.target_column_list(), run.run_id, run.owner,
                        options.transaction);
-    RowScratch scratch;
-    std::vector<Value> fields;
-    Batch batch;
     long long batch_no = 0;
-    while (auto block = queue.pop()) {
+    while (auto built = queue.pop()) {
       if (shared.stop) break;
-      build_batch(program, *block, scratch, fields, batch);
+      const Batch& batch = built->batch;
       ++batch_no;
       BatchOutcome outcome;
       auto started = Clock::now();
@@ -172,16 +179,11 @@ void run_range(const RowProgram& program, const state::RangeState& range,
         for (int attempt = 0;; ++attempt) {
           try {
             if (!target || !target->is_ok()) target.emplace(options.target_url, "target");
-            outcome = writer.write(*target, batch, range.range_no, block->last);
+            outcome = writer.write(*target, batch, range.range_no, built->last);
             break;
           } catch (const Error& e) {
             if (!e.is_transient() || attempt >= options.retries) throw;
-            int delay_ms = 200 << std::min(attempt, 6);
-            log_event(spdlog::level::warn, "batch_retry",
-                      fmt::format("{}: batch {} failed ({}); retrying in {} ms", mapping.name,
-                                  batch_no, e.what(), delay_ms),
-                      {{"table", mapping.name}, {"batch", batch_no}, {"attempt", attempt + 1}});
-            std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+            back_off(mapping, batch_no, attempt, e);
             target.reset();
             try {
               if (batch_committed(options.target_url, mapping.name, range.range_no,
@@ -242,16 +244,10 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
   pg::Connection source(options.source_url, "source");
 
   std::vector<std::string> columns = describe_source(source, mapping.source_query);
-  std::map<std::string, LookupTable> lookups;
-  for (const auto& where : RowProgram::lookup_targets(mapping, project)) {
-    std::string key = where.select_sql();
-    if (lookups.count(key)) continue;
-    LookupTable table = LookupTable::load(target, where);
-    log_event(spdlog::level::debug, "lookup_loaded",
-              fmt::format("{}: lookup {} loaded", mapping.name, where.describe()),
-              {{"table", mapping.name}, {"entries", table.size()}});
-    lookups.emplace(key, std::move(table));
-  }
+  // Mappings running side by side (--jobs) share the lookup memory budget.
+  LookupSet lookups =
+      load_lookups(target, RowProgram::lookup_targets(mapping, project),
+                   options.lookup_memory_bytes / std::max(1, options.jobs), mapping.name);
   RowProgram program(mapping, project, columns, lookups);
   int batch_size = options.batch_size > 0 ? options.batch_size : mapping.batch_size;
 
@@ -287,22 +283,23 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
     {
       std::string sql = source_chunk_sql(&source, mapping.source_query, mapping.key, {},
                                          std::nullopt, options.sample_rows);
-      RowScratch scratch;
-      std::vector<Value> fields;
-      source.copy_out("COPY (" + sql + ") TO STDOUT", [&](std::string_view row) {
-        std::string out;
-        if (CopyTextDecoder::decode_row(row, fields) && fields.size() == columns.size()) {
-          RowResult r = program.process(fields, scratch, out);
-          if (r.ok) {
-            if (!out.empty() && out.back() == '\n') out.pop_back();
-            result.sample.push_back(out);
-          } else {
-            result.sample.push_back(fmt::format("(rejected: {} {})", r.reject.column,
-                                                r.reject.reason));
-          }
+      RowBlock block;
+      source.copy_out("COPY (" + sql + ") TO STDOUT", [&](std::string_view rows) {
+        for (size_t i = 0; i < rows.size(); ++i) {
+          block.data += rows[i];
+          if (rows[i] == '\n') block.ends.push_back(block.data.size());
         }
         return true;
       });
+      Batch batch;
+      BatchBuilder(program).build(block, &target, batch);
+      for (const auto& row : batch.rows) {
+        result.sample.push_back(batch.encoded.substr(row.begin, row.end - row.begin - 1));
+      }
+      for (const auto& reject : batch.rejects) {
+        result.sample.push_back(fmt::format("(rejected: legacy key {}: {} {})", reject.legacy_key,
+                                            reject.column, reject.reason));
+      }
     }
     result.status = "dry-run";
     result.read = progress.read;

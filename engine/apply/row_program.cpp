@@ -37,8 +37,7 @@ std::vector<LookupTarget> RowProgram::lookup_targets(const spec::MappingSpec& ma
 }
 
 RowProgram::RowProgram(const spec::MappingSpec& mapping, const spec::Project& project,
-                       std::vector<std::string> source_columns,
-                       const std::map<std::string, LookupTable>& lookups)
+                       std::vector<std::string> source_columns, const LookupSet& lookups)
     : mapping_(mapping),
       table_display_(mapping.table.display()),
       source_columns_(std::move(source_columns)) {
@@ -103,11 +102,21 @@ RowProgram::RowProgram(const spec::MappingSpec& mapping, const spec::Project& pr
                             "already written when its reference is resolved)");
         }
       } else {
-        auto it = lookups.find(target.select_sql());
-        if (it == lookups.end()) {
+        std::string key = target.select_sql();
+        if (auto loaded = lookups.tables.find(key); loaded != lookups.tables.end()) {
+          column.lookup = &loaded->second;
+        } else if (auto batched = lookups.batched.find(key); batched != lookups.batched.end()) {
+          auto slot = std::find(batched_.begin(), batched_.end(), &batched->second);
+          if (slot == batched_.end()) {
+            batched_.push_back(&batched->second);
+            batched_columns_.emplace_back();
+            slot = batched_.end() - 1;
+          }
+          column.batched_slot = static_cast<int>(slot - batched_.begin());
+          batched_columns_[static_cast<size_t>(column.batched_slot)].push_back(columns_.size());
+        } else {
           throw Error::internal(fmt::format("lookup {} was not loaded", target.describe()));
         }
-        column.lookup = &it->second;
       }
       column.lookup_target = std::move(target);
     }
@@ -142,6 +151,31 @@ std::string RowProgram::target_column_list() const {
     out += pg::quote_identifier(column.name);
   }
   return out;
+}
+
+bool RowProgram::lookup_value(const std::vector<Value>& fields, size_t column,
+                              RowScratch& scratch, std::string& out) const {
+  const CompiledColumn& compiled = columns_[column];
+  if (compiled.has_constant) {
+    if (!compiled.constant) return false;
+    out.assign(*compiled.constant);
+    return true;
+  }
+  if (compiled.generate != spec::Generate::kNone || compiled.inputs.empty()) return false;
+  if (!compiled.pipeline) {
+    const Value& value = fields[static_cast<size_t>(compiled.inputs[0])];
+    if (value.is_null()) return false;
+    out.assign(value.text());
+    return true;
+  }
+  key_of(fields, scratch.legacy_key);
+  RowContext context{mapping_.name, table_display_, scratch.legacy_key};
+  scratch.inputs.clear();
+  for (int index : compiled.inputs) scratch.inputs.push_back(fields[static_cast<size_t>(index)]);
+  Value value;
+  if (compiled.pipeline->run(scratch.inputs, value, context) || value.is_null()) return false;
+  out.assign(value.text());
+  return true;
 }
 
 RowResult RowProgram::process(const std::vector<Value>& fields, RowScratch& scratch,
@@ -190,7 +224,16 @@ RowResult RowProgram::process(const std::vector<Value>& fields, RowScratch& scra
         value.set_null();
         continue;
       }
-      if (const std::string* id = column.lookup->find(value.text())) {
+      if (column.lookup == nullptr &&
+          static_cast<size_t>(column.batched_slot) >= scratch.batch_tables.size()) {
+        throw Error::internal(fmt::format("{}: batched lookup {} was not fetched", table_display_,
+                                          column.lookup_target->describe()));
+      }
+      const LookupTable& table =
+          column.lookup != nullptr
+              ? *column.lookup
+              : scratch.batch_tables[static_cast<size_t>(column.batched_slot)];
+      if (const std::string* id = table.find(value.text())) {
         value.set_view(*id);
       } else {
         switch (column.on_missing) {

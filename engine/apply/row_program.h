@@ -1,19 +1,22 @@
 // RowProgram: a mapping compiled for execution. Built once per run from the spec, the source
-// query's column list and the loaded lookup tables; then turns each source row into one encoded
+// query's column list and the lookups (LookupSet); then turns each source row into one encoded
 // target row (COPY text) or into a rejection, without per-row allocation for values that pass
 // through unchanged.
+//
+// Batched lookups (too large to load) are read from per-batch tables in the RowScratch: before
+// processing a batch, the caller collects lookup_value() of each batched column for every row and
+// fills scratch.batch_tables[slot] (see apply/batch_builder.h).
 //
 // Thread-safety: process() is const and may run concurrently (each caller brings its own
 // RowScratch).
 #pragma once
 
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "engine/lookup/lookup_table.h"
+#include "engine/lookup/lookup_set.h"
 #include "engine/spec/mapping_spec.h"
 #include "engine/transform/pipeline.h"
 #include "engine/transform/value.h"
@@ -46,7 +49,8 @@ struct CompiledColumn {
   std::optional<std::string> constant;
   // Lookup (when lookup_target is set).
   std::optional<LookupTarget> lookup_target;
-  const LookupTable* lookup = nullptr;  // null for self-references (resolved later)
+  const LookupTable* lookup = nullptr;  // loaded whole; null for self-references and batched
+  int batched_slot = -1;                // index into RowProgram::batched() when batched
   spec::MissPolicy on_missing = spec::MissPolicy::kReject;
   std::optional<std::string> lookup_default;
 };
@@ -56,6 +60,7 @@ struct RowScratch {
   std::vector<Value> inputs;
   std::vector<Value> outputs;
   std::string legacy_key;
+  std::vector<LookupTable> batch_tables;  // per batched slot: the pairs the current batch needs
 };
 
 // What process() produced for one row.
@@ -70,16 +75,24 @@ class RowProgram {
  public:
   // Compiles `mapping` against the source columns. Throws Error(kSpec) with the location of the
   // first problem (unknown source column, a transform that does not compile, ...).
-  // `lookups` maps LookupTarget::select_sql() to loaded tables (self-lookups absent).
+  // `lookups` holds every lookup target of the mapping but self-references; it must outlive
+  // the program.
   RowProgram(const spec::MappingSpec& mapping, const spec::Project& project,
-             std::vector<std::string> source_columns,
-             const std::map<std::string, LookupTable>& lookups);
+             std::vector<std::string> source_columns, const LookupSet& lookups);
 
   // Processes one decoded source row; on success appends the encoded row (with its newline) to
   // `out`. REQUIRES: fields.size() == source_columns().size().
   // Throws Error(kData) when a lookup's policy is `fail`.
   RowResult process(const std::vector<Value>& fields, RowScratch& scratch,
                     std::string& out) const;
+
+  // The value column `column` looks up for this row (after its transforms), into `out`; false
+  // when there is none (NULL, or a transform rejects the row). For collecting batched lookups.
+  bool lookup_value(const std::vector<Value>& fields, size_t column, RowScratch& scratch,
+                    std::string& out) const;
+  // Batched lookups, by slot, and the columns reading each slot.
+  const std::vector<const BatchedLookup*>& batched() const { return batched_; }
+  const std::vector<std::vector<size_t>>& batched_columns() const { return batched_columns_; }
 
   // The canonical legacy key text of a row.
   void key_of(const std::vector<Value>& fields, std::string& key) const;
@@ -103,6 +116,8 @@ class RowProgram {
   std::vector<std::string> source_columns_;
   std::vector<int> key_indexes_;
   std::vector<CompiledColumn> columns_;
+  std::vector<const BatchedLookup*> batched_;
+  std::vector<std::vector<size_t>> batched_columns_;
   int id_index_ = -1;
   bool has_self_refs_ = false;
 };

@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <memory>
@@ -66,6 +67,10 @@ Runner add_apply_command(CLI::App& app) {
   sub->add_flag("--async-commit", flags->async_commit,
                 "commit batches with synchronous_commit=off (faster; a server crash may undo the "
                 "last batches, which resume then redoes)");
+  sub->add_option("--lookup-memory", flags->options.lookup_memory_bytes,
+                  "memory for lookups loaded whole, e.g. 512MiB (the default) or 64MiB; a "
+                  "lookup that does not fit is queried per batch")
+      ->transform(CLI::AsSizeValue(false));
   sub->add_flag("--no-progress", flags->no_progress, "no live progress display");
 
   return [flags] {
@@ -84,6 +89,14 @@ Runner add_apply_command(CLI::App& app) {
     bool progress = !flags->no_progress;
     ApplySummary summary = apply(project, plan, options, &interrupted, progress);
     fmt::print("{}", format_summary(summary));
+    struct rusage usage {};
+    getrusage(RUSAGE_SELF, &usage);
+    log_event(spdlog::level::info, "apply_done",
+              fmt::format("apply {} in {:.1f} s; peak memory {} MiB", summary.status,
+                          summary.seconds, usage.ru_maxrss / 1024),
+              {{"status", summary.status},
+               {"seconds", summary.seconds},
+               {"max_rss_kib", usage.ru_maxrss}});
     if (options.dry_run) {
       for (const auto& result : summary.results) {
         if (result.sample.empty()) continue;

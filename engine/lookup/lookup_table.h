@@ -52,6 +52,10 @@ class LookupTable {
   size_t size() const { return map_.size(); }
   size_t duplicates() const { return duplicates_; }
   void insert(std::string legacy, std::string id);
+  void clear() {
+    map_.clear();
+    duplicates_ = 0;
+  }
 
  private:
   std::unordered_map<std::string, std::string, TextHash, std::equal_to<>> map_;

@@ -523,10 +523,12 @@ ContentOutcome check_content(const spec::MappingSpec& mapping, const spec::Proje
 
   // Compile the mapping exactly as apply does.
   std::vector<std::string> columns = describe_source(source, mapping.source_query);
-  std::map<std::string, LookupTable> lookups;
+  // Lookups are loaded whole here, whatever apply's --lookup-memory: validate streams rows one
+  // by one and has no batches to fetch lookups for.
+  LookupSet lookups;
   for (const auto& where : RowProgram::lookup_targets(mapping, project)) {
     std::string key = where.select_sql();
-    if (!lookups.count(key)) lookups.emplace(key, LookupTable::load(target, where));
+    if (!lookups.tables.count(key)) lookups.tables.emplace(key, LookupTable::load(target, where));
   }
   RowProgram program(mapping, project, columns, lookups);
   TargetTable table = TargetTable::load(target, mapping.table);
