@@ -43,6 +43,7 @@ struct MappingShared {
   std::atomic<bool> stop{false};
   long long rejected_before = 0;  // rejects recorded by earlier attempts
   long long read_before = 0;
+  LeaseRenewal lease;
 
   void fail(std::exception_ptr error) {
     std::lock_guard lock(mutex);
@@ -164,7 +165,7 @@ void run_range(const RowProgram& program, const state::RangeState& range,
   try {
     std::optional<pg::Connection> target;
     BatchWriter writer(mapping, program.target_column_list(), run.run_id, run.owner,
-                       options.transaction);
+                       options.transaction, shared.lease);
     long long batch_no = 0;
     while (auto built = queue.pop()) {
       if (shared.stop) break;

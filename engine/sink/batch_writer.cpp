@@ -119,13 +119,25 @@ std::vector<std::string> row_write_statements(const spec::MappingSpec& mapping,
                       columns, kStage, conflict, action)};
 }
 
+bool LeaseRenewal::due() {
+  std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch())
+                         .count();
+  std::int64_t next = next_.load();
+  if (now < next) return false;
+  return next_.compare_exchange_strong(
+      next, now + std::chrono::duration_cast<std::chrono::nanoseconds>(kInterval).count());
+}
+
 BatchWriter::BatchWriter(const spec::MappingSpec& mapping, std::string columns, long long run_id,
-                         std::string lease_owner, TransactionSettings settings)
+                         std::string lease_owner, TransactionSettings settings,
+                         LeaseRenewal& renewal)
     : mapping_(mapping),
       columns_(std::move(columns)),
       table_(mapping.table.quoted()),
       run_id_(run_id),
       lease_owner_(std::move(lease_owner)),
+      renewal_(renewal),
       settings_(std::move(settings)) {
   std::vector<std::string> statements = row_write_statements(mapping, columns_);
   if (statements.size() == 3) {
@@ -250,11 +262,13 @@ BatchOutcome BatchWriter::write(pg::Connection& target, const Batch& batch, int 
                             target.quote_literal(settings_.lock_timeout),
                             settings_.synchronous_commit ? ""
                                                          : "; SET LOCAL synchronous_commit = off"));
+    bool renew = renewal_.due();
     pg::Result lease = target.exec(
-        "UPDATE mapengine.mappings SET lease_until = clock_timestamp() + interval '5 minutes' "
-        "WHERE mapping = $1 AND lease_owner = $2",
+        renew ? "UPDATE mapengine.mappings SET lease_until = clock_timestamp() + interval "
+                "'5 minutes' WHERE mapping = $1 AND lease_owner = $2"
+              : "SELECT FROM mapengine.mappings WHERE mapping = $1 AND lease_owner = $2 FOR SHARE",
         {mapping_.name, lease_owner_});
-    if (lease.affected() != 1) {
+    if ((renew ? lease.affected() : lease.rows()) != 1) {
       throw Error::conflict(fmt::format(
           "{}: this process no longer holds the mapping's lease (another mapengine took it "
           "over); stopping without writing",

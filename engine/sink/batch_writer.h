@@ -14,6 +14,9 @@
 // Thread-safety: a BatchWriter is used by one thread with its own Connection.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -56,11 +59,30 @@ struct TransactionSettings {
   bool synchronous_commit = true;
 };
 
+// When the mapping's lease is next renewed; shared by the range writers of one mapping.
+//
+// Every batch transaction checks that this process still holds the lease, with a shared row
+// lock (FOR SHARE) on the mapping's row, so the ranges of one mapping write concurrently while
+// a takeover (an UPDATE of that row) still waits for the batches in flight and fences every later
+// one. Renewing takes the row's exclusive lock, so only one batch renews it, every kInterval.
+//
+// Thread-safety: due() may be called from any thread.
+class LeaseRenewal {
+ public:
+  static constexpr std::chrono::seconds kInterval{30};
+  // True for exactly one caller once the interval has passed since the last renewal.
+  bool due();
+
+ private:
+  std::atomic<std::int64_t> next_{0};  // steady_clock nanoseconds; 0: at the first batch
+};
+
 class BatchWriter {
  public:
-  // `columns` is the quoted target column list in COPY order.
+  // `columns` is the quoted target column list in COPY order. `renewal` is shared by every
+  // writer of the mapping and must outlive them.
   BatchWriter(const spec::MappingSpec& mapping, std::string columns, long long run_id,
-              std::string lease_owner, TransactionSettings settings);
+              std::string lease_owner, TransactionSettings settings, LeaseRenewal& renewal);
 
   // Writes `batch` for key range `range_no`. Throws Error on anything but per-row refusals
   // (the transaction is then rolled back; the caller may retry transient errors).
@@ -85,6 +107,7 @@ class BatchWriter {
   std::string table_;
   long long run_id_;
   std::string lease_owner_;
+  LeaseRenewal& renewal_;
   TransactionSettings settings_;
   std::string create_stage_;       // for upsert / skip_existing
   std::string copy_;               // COPY into the table, or into the staging table

@@ -2,8 +2,11 @@
 
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cstring>
 #include <initializer_list>
 #include <memory>
 
@@ -24,6 +27,38 @@ int hex_value(char c) {
 void set_version(UuidBytes& bytes, uint8_t version) {
   bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0F) | (version << 4));
   bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3F) | 0x80);  // RFC 4122 variant
+}
+
+// OpenSSL's RAND_bytes checks the process id and takes a lock on every call: with one random id
+// per row, that was a quarter of a random-id mapping's client time. Each thread draws 4 KiB from
+// the same CSPRNG at once instead. A forked child must never hand out its parent's bytes, so a
+// fork (counted by an atfork handler) empties every pool.
+std::atomic<unsigned> fork_generation{0};
+
+struct RandomPool {
+  std::array<uint8_t, 4096> bytes{};
+  size_t used = bytes.size();
+  unsigned generation = 0;
+};
+
+void random_bytes(uint8_t* out, size_t size) {
+  static const bool registered = [] {
+    pthread_atfork(nullptr, nullptr, [] { fork_generation.fetch_add(1); });
+    return true;
+  }();
+  (void)registered;
+  thread_local RandomPool pool;
+  unsigned generation = fork_generation.load(std::memory_order_relaxed);
+  if (pool.used + size > pool.bytes.size() || pool.generation != generation) {
+    if (RAND_bytes(pool.bytes.data(), static_cast<int>(pool.bytes.size())) != 1) {
+      throw Error::internal("OpenSSL could not produce random bytes for a UUID");
+    }
+    pool.used = 0;
+    pool.generation = generation;
+  }
+  std::memcpy(out, pool.bytes.data() + pool.used, size);
+  std::memset(pool.bytes.data() + pool.used, 0, size);  // handed out once only
+  pool.used += size;
 }
 
 struct ContextDeleter {
@@ -104,9 +139,7 @@ std::string format_uuid(const UuidBytes& bytes) {
 
 std::string uuid_v4() {
   UuidBytes bytes;
-  if (RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
-    throw Error::internal("OpenSSL could not produce random bytes for a UUID");
-  }
+  random_bytes(bytes.data(), bytes.size());
   set_version(bytes, 4);
   return format_uuid(bytes);
 }

@@ -5,6 +5,9 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 #include <set>
 #include <string>
@@ -129,6 +132,38 @@ TEST_CASE("uuid_v4 ids are version 4 and do not repeat", "[transform][uuid]") {
     ids.insert(std::move(id));
   }
   CHECK(ids.size() == 10000);
+}
+
+TEST_CASE("uuid_v4 ids are not repeated across threads or by a forked child", "[transform][uuid]") {
+  std::set<std::string> ids;
+  std::vector<std::string> other(5000);
+  std::thread worker([&] {
+    for (auto& id : other) id = mapengine::uuid_v4();
+  });
+  for (int i = 0; i < 5000; ++i) ids.insert(mapengine::uuid_v4());
+  worker.join();
+  ids.insert(other.begin(), other.end());
+  CHECK(ids.size() == 10000);
+
+  // Random bytes are drawn in blocks per thread: a child must not hand out its parent's next ones.
+  mapengine::uuid_v4();
+  int pipe_fds[2];
+  REQUIRE(pipe(pipe_fds) == 0);
+  pid_t child = fork();
+  REQUIRE(child >= 0);
+  if (child == 0) {
+    std::string id = mapengine::uuid_v4();
+    ssize_t written = write(pipe_fds[1], id.data(), id.size());
+    _exit(written == static_cast<ssize_t>(id.size()) ? 0 : 1);
+  }
+  std::string parent_next = mapengine::uuid_v4();
+  char buffer[36];
+  REQUIRE(read(pipe_fds[0], buffer, sizeof buffer) == sizeof buffer);
+  int status = 0;
+  waitpid(child, &status, 0);
+  close(pipe_fds[0]);
+  close(pipe_fds[1]);
+  CHECK(std::string(buffer, sizeof buffer) != parent_next);
 }
 
 TEST_CASE("scale turns dollars into cents and back without losing a cent", "[transform][number]") {
