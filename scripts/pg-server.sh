@@ -3,6 +3,7 @@
 #
 #   scripts/pg-server.sh start DIR [--fast]   prints `export ...` lines for MAPENGINE_PG_*
 #   scripts/pg-server.sh stop DIR
+#   scripts/pg-server.sh restart DIR [SECONDS]   fast shutdown, SECONDS down (default 0), same port
 #
 # The server lives entirely in DIR (data, socket, log), listens on 127.0.0.1 at a free port and
 # trusts local connections. PostgreSQL refuses to run as root, so as root the server runs as the
@@ -10,8 +11,8 @@
 # MAPENGINE_PG_EXTRA_OPTS adds server settings ("-c ssl=on -c ssl_cert_file=...").
 set -euo pipefail
 
-cmd=${1:?usage: pg-server.sh start|stop DIR [--fast]}
-dir=${2:?usage: pg-server.sh start|stop DIR [--fast]}
+cmd=${1:?usage: pg-server.sh start|stop|restart DIR [--fast|SECONDS]}
+dir=${2:?usage: pg-server.sh start|stop|restart DIR [--fast|SECONDS]}
 fast=${3:-}
 
 bindir=$(ls -d /usr/lib/postgresql/15/bin 2>/dev/null || true)
@@ -65,10 +66,17 @@ start)
   as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "${opts[*]}" start >/dev/null \
     || { cat "$dir/server.log" >&2; exit 1; }
   echo "$port" >"$dir/port"
+  printf '%s\n' "${opts[*]}" >"$dir/options"
   echo "export MAPENGINE_PG_DIR='$dir'"
   echo "export MAPENGINE_PG_PORT='$port'"
   echo "export MAPENGINE_PG_USER='$user'"
   echo "export MAPENGINE_PG_ADMIN_URL='host=127.0.0.1 port=$port user=$user dbname=postgres'"
+  ;;
+restart)
+  as_owner "$bindir/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+  sleep "${3:-0}"
+  as_owner "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -o "$(cat "$dir/options")" \
+    start >/dev/null || { cat "$dir/server.log" >&2; exit 1; }
   ;;
 stop)
   if [ -d "$dir/data" ]; then

@@ -82,15 +82,33 @@ bool batch_committed(const std::string& target_url, const std::string& mapping, 
   return row.rows() == 1 && row.value(0, 0) == "t";
 }
 
-// Sleeps before retry `attempt` of `what` after a transient error, logging why.
-void back_off(const spec::MappingSpec& mapping, long long batch_no, int attempt,
-              const Error& error) {
+// Sleeps before retry `attempt` of `what` ("batch 12") after a transient error, logging why.
+void back_off(const spec::MappingSpec& mapping, const std::string& what, long long batch_no,
+              int attempt, const Error& error) {
   int delay_ms = 200 << std::min(attempt, 6);
   log_event(spdlog::level::warn, "batch_retry",
-            fmt::format("{}: batch {} failed ({}); retrying in {} ms", mapping.name, batch_no,
-                        error.what(), delay_ms),
+            fmt::format("{}: {} failed ({}); retrying in {} ms", mapping.name, what, error.what(),
+                        delay_ms),
             {{"table", mapping.name}, {"batch", batch_no}, {"attempt", attempt + 1}});
   std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+}
+
+// Runs `step` on the target; after a transient error (the server restarted, the connection
+// broke) reconnects and runs it again, up to --retries times. For the state steps that follow
+// the ranges, which are idempotent.
+template <typename Step>
+void on_target(pg::Connection& target, const ApplyOptions& options,
+               const spec::MappingSpec& mapping, Step&& step) {
+  for (int attempt = 0;; ++attempt) {
+    try {
+      if (!target.is_ok()) target = pg::Connection(options.target_url, "target");
+      step(target);
+      return;
+    } catch (const Error& e) {
+      if (!e.is_transient() || attempt >= options.retries) throw;
+      back_off(mapping, "recording the outcome", 0, attempt, e);
+    }
+  }
 }
 
 // A batch built from the source, on its way to the writer.
@@ -131,7 +149,7 @@ void run_range(const RowProgram& program, const state::RangeState& range,
             break;
           } catch (const Error& e) {
             if (!e.is_transient() || attempt >= options.retries) throw;
-            back_off(mapping, built_no, attempt, e);
+            back_off(mapping, fmt::format("batch {}", built_no), built_no, attempt, e);
             lookups.reset();
           }
         }
@@ -184,7 +202,7 @@ void run_range(const RowProgram& program, const state::RangeState& range,
             break;
           } catch (const Error& e) {
             if (!e.is_transient() || attempt >= options.retries) throw;
-            back_off(mapping, batch_no, attempt, e);
+            back_off(mapping, fmt::format("batch {}", batch_no), batch_no, attempt, e);
             target.reset();
             try {
               if (batch_committed(options.target_url, mapping.name, range.range_no,
@@ -366,25 +384,32 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
                   fmt::format("{}: interrupted; every committed batch is kept", mapping.name));
     }
     if (program.has_self_refs()) {
-      SelfReferenceOutcome refs = resolve_self_references(target, program);
-      if (refs.unresolved > 0) {
-        result.message = fmt::format("{} self-references found no row and were left NULL",
-                                     refs.unresolved);
+      on_target(target, options, mapping, [&](pg::Connection& c) {
+        SelfReferenceOutcome refs = resolve_self_references(c, program);
+        if (refs.unresolved > 0) {
+          result.message = fmt::format("{} self-references found no row and were left NULL",
+                                       refs.unresolved);
+        }
+      });
+    }
+    on_target(target, options, mapping, [&](pg::Connection& c) {
+      state::complete_mapping(c, mapping.name, run.owner);
+      result.read = result.written = result.rejected = result.skipped = 0;
+      for (const auto& r : state::load_ranges(c, mapping.name)) {
+        result.read += r.read;
+        result.written += r.written;
+        result.rejected += r.rejected;
+        result.skipped += r.skipped;
       }
-    }
-    state::complete_mapping(target, mapping.name, run.owner);
-    for (const auto& r : state::load_ranges(target, mapping.name)) {
-      result.read += r.read;
-      result.written += r.written;
-      result.rejected += r.rejected;
-      result.skipped += r.skipped;
-    }
+    });
     result.status = "succeeded";
     result.seconds = seconds_since(started);
-    state::finish_run_mapping(target, run.run_id, mapping.name, result.status,
-                              {progress.read, progress.written, progress.rejected,
-                               progress.skipped},
-                              result.seconds, result.message);
+    on_target(target, options, mapping, [&](pg::Connection& c) {
+      state::finish_run_mapping(c, run.run_id, mapping.name, result.status,
+                                {progress.read, progress.written, progress.rejected,
+                                 progress.skipped},
+                                result.seconds, result.message);
+    });
     progress.finished = true;
     return result;
   } catch (const Error& e) {

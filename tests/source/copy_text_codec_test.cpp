@@ -10,7 +10,7 @@
 using mapengine::CopyTextDecoder;
 using mapengine::Value;
 
-TEST_CASE("COPY text rows split into fields; NULL and escapes decode", "[copy]") {
+TEST_CASE("COPY text rows split into fields, with NULL and escapes decoded", "[copy]") {
   std::vector<Value> fields;
   REQUIRE(CopyTextDecoder::decode_row("1\t\\N\ta\\tb\\nc\\\\d\t\t\t\\x41\\101\n", fields));
   REQUIRE(fields.size() == 6);

@@ -1,0 +1,170 @@
+// A restart of the database server in the middle of `mapengine apply`. These tests run their own
+// server (scripts/pg-server.sh in a scratch folder): restarting the shared test server would break
+// the tests running beside them.
+#include <signal.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <thread>
+
+#include "engine/pg/connection.h"
+#include "tests/support/test_database.h"
+
+using mapengine::testing::CommandResult;
+using mapengine::testing::run_mapengine;
+using mapengine::testing::shell_quote;
+
+namespace {
+
+std::string shell_output(const std::string& command) {
+  std::string out;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (pipe == nullptr) return out;
+  char buffer[4096];
+  size_t n;
+  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
+  pclose(pipe);
+  return out;
+}
+
+// A private server with a legacy `parts` table of 40,000 rows and an empty target.
+class PrivateServer {
+ public:
+  PrivateServer() : dir_(mapengine::testing::scratch_dir("restart")) {
+    std::string started = shell_output("cd " + shell_quote(MAPENGINE_SOURCE_DIR) +
+                                       " && scripts/pg-server.sh start " +
+                                       shell_quote(dir_ + "/pg") + " --fast 2>&1");
+    std::smatch match;
+    REQUIRE(std::regex_search(started, match, std::regex("MAPENGINE_PG_ADMIN_URL='([^']*)'")));
+    admin_ = match[1];
+    mapengine::pg::Connection admin(admin_, "test");
+    admin.exec("CREATE DATABASE src");
+    admin.exec("CREATE DATABASE tgt");
+    mapengine::pg::Connection(url("src"), "test")
+        .exec("CREATE TABLE parts (id int PRIMARY KEY, label text);"
+              "INSERT INTO parts SELECT g, ' part ' || g FROM generate_series(1, 40000) g;");
+    mapengine::pg::Connection(url("tgt"), "test")
+        .exec("CREATE TABLE parts (id uuid PRIMARY KEY, legacy_id int UNIQUE NOT NULL, label "
+              "text NOT NULL);");
+    std::ofstream(dir_ + "/parts.yaml") << R"(version: 1
+table: parts
+source: { query: "SELECT id, label FROM parts", key: id }
+target: { legacy_key: legacy_id }
+batch_size: 250
+columns:
+  id: { generate: uuid_v5 }
+  legacy_id: id
+  label: { from: label, transform: [trim] }
+)";
+  }
+  ~PrivateServer() {
+    std::system(("cd " + shell_quote(MAPENGINE_SOURCE_DIR) + " && scripts/pg-server.sh stop " +
+                 shell_quote(dir_ + "/pg"))
+                    .c_str());
+  }
+
+  std::string url(const std::string& database) const { return admin_ + " dbname=" + database; }
+  std::string env() const {
+    return "MAPENGINE_SOURCE_URL=" + shell_quote(url("src")) +
+           " MAPENGINE_TARGET_URL=" + shell_quote(url("tgt"));
+  }
+  std::string scalar(const std::string& sql) const {
+    mapengine::pg::Connection target(url("tgt"), "test");
+    return std::string(target.exec(sql).value(0, 0));
+  }
+  long long committed_batches() const {
+    try {
+      return std::stoll(scalar("SELECT COALESCE(sum(batches), 0) FROM mapengine.checkpoints"));
+    } catch (...) {
+      return 0;  // the state schema does not exist yet, or the server is down
+    }
+  }
+  // Runs `mapengine <args>` in the background, output to `log`; returns its pid.
+  int start(const std::string& args, const std::string& log) const {
+    std::string command = "cd " + shell_quote(dir_) + " && env " + env() + " " +
+                          shell_quote(MAPENGINE_BINARY) + " " + args + " > " + shell_quote(log) +
+                          " 2>&1 & echo $!";
+    return std::stoi(shell_output(command));
+  }
+  // Restarts the server; it stays down for `seconds`.
+  void restart(int seconds) const {
+    REQUIRE(std::system(("cd " + shell_quote(MAPENGINE_SOURCE_DIR) +
+                         " && scripts/pg-server.sh restart " + shell_quote(dir_ + "/pg") + " " +
+                         std::to_string(seconds))
+                            .c_str()) == 0);
+  }
+  CommandResult run(const std::string& args) const { return run_mapengine(args, env(), dir_); }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+  std::string admin_;
+};
+
+// Waits for `pid` (a child of the shell, not of this process) to end.
+void wait_for_exit(int pid) {
+  for (int i = 0; i < 6000 && kill(pid, 0) == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Starts apply, restarts the server once a few batches are committed, and returns the log.
+std::string apply_through_restart(const PrivateServer& server, const std::string& flags,
+                                  int seconds_down) {
+  std::string log = server.dir() + "/apply.log";
+  int pid = server.start("apply --no-progress " + flags + " parts.yaml", log);
+  REQUIRE(pid > 0);
+  for (int i = 0; i < 3000 && server.committed_batches() < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(server.committed_batches() >= 3);
+  server.restart(seconds_down);
+  wait_for_exit(pid);
+  return read_file(log);
+}
+
+// Exactly the 40,000 rows, once each, with the checkpoint agreeing.
+void check_complete(const PrivateServer& server) {
+  CHECK(server.scalar("SELECT count(*) FROM parts") == "40000");
+  CHECK(server.scalar("SELECT count(DISTINCT legacy_id) FROM parts") == "40000");
+  CHECK(server.scalar("SELECT count(*) FROM parts WHERE label <> 'part ' || legacy_id") == "0");
+  CHECK(server.scalar("SELECT sum(rows_read) FROM mapengine.checkpoints") == "40000");
+}
+
+}  // namespace
+
+TEST_CASE("a server restart mid-run is survived by retrying, and the result is exact",
+          "[apply][faults][restart]") {
+  PrivateServer server;
+  std::string log = apply_through_restart(server, "--retries 20", 1);
+  INFO(log);
+  CHECK(log.find("retrying in") != std::string::npos);
+  CommandResult again = server.run("apply --no-progress parts.yaml");
+  INFO(again.out);
+  CHECK(again.exit_code == 0);
+  CHECK(again.out.find("up-to-date") != std::string::npos);  // the first run completed
+  check_complete(server);
+}
+
+TEST_CASE("a server down longer than the retries ends with a resume hint and resume completes",
+          "[apply][faults][restart]") {
+  PrivateServer server;
+  std::string log = apply_through_restart(server, "--retries 1", 4);
+  INFO(log);
+  CHECK(log.find("run the same command again to resume") != std::string::npos);
+  CHECK(std::stoll(server.scalar("SELECT count(*) FROM parts")) < 40000);
+  CommandResult resumed = server.run("apply --no-progress parts.yaml");
+  INFO(resumed.out);
+  CHECK(resumed.exit_code == 0);
+  check_complete(server);
+}
