@@ -185,6 +185,7 @@ void run_range(const RowProgram& program, const state::RangeState& range,
     BatchWriter writer(mapping, program.target_column_list(), run.run_id, run.owner,
                        options.transaction, shared.lease);
     long long batch_no = 0;
+    std::vector<std::string> previous_key = range.last_key.value_or(KeyParts{});
     while (auto built = queue.pop()) {
       if (shared.stop) break;
       const Batch& batch = built->batch;
@@ -198,7 +199,7 @@ void run_range(const RowProgram& program, const state::RangeState& range,
         for (int attempt = 0;; ++attempt) {
           try {
             if (!target || !target->is_ok()) target.emplace(options.target_url, "target");
-            outcome = writer.write(*target, batch, range.range_no, built->last);
+            outcome = writer.write(*target, batch, range.range_no, previous_key, built->last);
             break;
           } catch (const Error& e) {
             if (!e.is_transient() || attempt >= options.retries) throw;
@@ -217,6 +218,7 @@ void run_range(const RowProgram& program, const state::RangeState& range,
           }
         }
       }
+      if (!batch.last_key.empty()) previous_key = batch.last_key;
       progress.read += batch.rows_read;
       progress.written += outcome.written;
       progress.rejected += outcome.rejected;

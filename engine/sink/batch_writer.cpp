@@ -253,6 +253,7 @@ long BatchWriter::write_rows(pg::Connection& target, const Batch& batch,
 }
 
 BatchOutcome BatchWriter::write(pg::Connection& target, const Batch& batch, int range_no,
+                                const std::vector<std::string>& previous_key,
                                 bool range_done) const {
   BatchOutcome outcome;
   target.exec("BEGIN");
@@ -342,17 +343,29 @@ BatchOutcome BatchWriter::write(pg::Connection& target, const Batch& batch, int 
       target.copy_in_end();
     }
 
-    target.exec(
+    // The checkpoint must still be where this process's previous batch left it. If it is not,
+    // batches this process saw committed are gone (a server crash lost asynchronously committed
+    // transactions) or someone else wrote the range: going on would skip rows.
+    pg::Result checkpoint = target.exec(
         "UPDATE mapengine.checkpoints SET last_key = COALESCE($3::jsonb, last_key), done = $4, "
         "rows_read = rows_read + $5, rows_written = rows_written + $6, "
         "rows_rejected = rows_rejected + $7, rows_skipped = rows_skipped + $8, "
         "batches = batches + 1, updated_at = clock_timestamp() "
-        "WHERE mapping = $1 AND range_no = $2",
+        "WHERE mapping = $1 AND range_no = $2 AND last_key IS NOT DISTINCT FROM $9::jsonb",
         {mapping_.name, std::to_string(range_no),
          batch.last_key.empty() ? std::nullopt : std::optional(key_json(batch.last_key)),
          std::string(range_done ? "true" : "false"), std::to_string(batch.rows_read),
          std::to_string(outcome.written), std::to_string(outcome.rejected),
-         std::to_string(outcome.skipped)});
+         std::to_string(outcome.skipped),
+         previous_key.empty() ? std::nullopt : std::optional(key_json(previous_key))});
+    if (checkpoint.affected() != 1) {
+      throw Error::conflict(fmt::format(
+          "{}: range {}: the checkpoint is not where this process's last committed batch left "
+          "it (the server lost committed batches, for example in a crash with --async-commit, "
+          "or another process wrote this range); stopping without writing. Run apply again to "
+          "resume from the checkpoint",
+          mapping_.name, range_no));
+    }
     target.exec("COMMIT");
   } catch (...) {
     if (target.is_ok() && target.in_transaction()) {

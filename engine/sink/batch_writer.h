@@ -84,10 +84,12 @@ class BatchWriter {
   BatchWriter(const spec::MappingSpec& mapping, std::string columns, long long run_id,
               std::string lease_owner, TransactionSettings settings, LeaseRenewal& renewal);
 
-  // Writes `batch` for key range `range_no`. Throws Error on anything but per-row refusals
-  // (the transaction is then rolled back; the caller may retry transient errors).
+  // Writes `batch` for key range `range_no`, whose checkpoint must hold `previous_key` (the
+  // last key of the batch committed before; empty for none). Throws Error on anything but
+  // per-row refusals (the transaction is then rolled back; the caller may retry transient
+  // errors); Error(kConflict) when the checkpoint is elsewhere.
   BatchOutcome write(pg::Connection& target, const Batch& batch, int range_no,
-                     bool range_done) const;
+                     const std::vector<std::string>& previous_key, bool range_done) const;
 
  private:
   // Tries to write rows[indexes]; refused rows are added to `rejects`. Returns rows written.
