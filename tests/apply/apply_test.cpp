@@ -84,16 +84,6 @@ std::string dump(const MigrationFixture& f) {
   return out;
 }
 
-long long committed_batches(const MigrationFixture& f) {
-  try {
-    std::string value =
-        f.target.scalar("SELECT COALESCE(sum(batches), 0) FROM mapengine.checkpoints");
-    return value.empty() ? 0 : std::stoll(value);
-  } catch (...) {
-    return 0;  // the state schema does not exist yet
-  }
-}
-
 std::string final_state(const MigrationFixture& f) {
   return f.target_rows(
              "SELECT t.id, t.legacy_technician_id, p.legacy_user_id, t.name, t.email, t.status "
@@ -189,20 +179,14 @@ TEST_CASE("resume after kill -9 mid-run loses no row and duplicates none", "[app
   make_technicians(f, rows);
   int kills = 0;
   for (int attempt = 0; attempt < kill_rounds; ++attempt) {
-    std::string command = "cd " + shell_quote(f.dir) + " && env " + f.env() + " " +
-                          shell_quote(MAPENGINE_BINARY) +
-                          " apply --no-progress technicians.yaml > /dev/null 2>&1 & echo $!";
-    FILE* pipe = popen(command.c_str(), "r");
-    REQUIRE(pipe != nullptr);
-    int pid = 0;
-    REQUIRE(fscanf(pipe, "%d", &pid) == 1);
-    pclose(pipe);
+    int pid = f.start("apply --no-progress technicians.yaml", "/dev/null");
+    REQUIRE(pid > 0);
     // Wait until a random number of further batches is committed, then kill without warning.
-    long long start_batches = committed_batches(f);
+    long long start_batches = f.committed_batches();
     long long more = 2 + (attempt * 7919) % 9;
     for (int wait = 0; wait < 1000; ++wait) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      if (committed_batches(f) >= start_batches + more) break;
+      if (f.committed_batches() >= start_batches + more) break;
     }
     if (kill(pid, SIGKILL) == 0) ++kills;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

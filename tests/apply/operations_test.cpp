@@ -16,7 +16,9 @@
 
 using mapengine::testing::CommandResult;
 using mapengine::testing::MigrationFixture;
+using mapengine::testing::read_file;
 using mapengine::testing::shell_quote;
+using mapengine::testing::wait_for_exit;
 
 namespace {
 
@@ -52,42 +54,6 @@ std::string final_state(const MigrationFixture& f) {
                        "mapengine.rejects ORDER BY legacy_key::int");
 }
 
-// Starts `mapengine <args>` in the background; returns its pid. Output goes to `log`.
-int start_background(const MigrationFixture& f, const std::string& args, const std::string& log) {
-  std::string command = "cd " + shell_quote(f.dir) + " && env " + f.env() + " " +
-                        shell_quote(MAPENGINE_BINARY) + " " + args + " > " + shell_quote(log) +
-                        " 2>&1 & echo $!";
-  FILE* pipe = popen(command.c_str(), "r");
-  int pid = 0;
-  if (pipe != nullptr) {
-    if (fscanf(pipe, "%d", &pid) != 1) pid = 0;
-    pclose(pipe);
-  }
-  return pid;
-}
-
-bool running(int pid) { return kill(pid, 0) == 0; }
-
-void wait_for_exit(int pid) {
-  for (int i = 0; i < 6000 && running(pid); ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
-
-long long committed_batches(const MigrationFixture& f) {
-  try {
-    std::string value = f.target.scalar("SELECT COALESCE(sum(batches), 0) FROM mapengine.checkpoints");
-    return value.empty() ? 0 : std::stoll(value);
-  } catch (...) {
-    return 0;
-  }
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 }  // namespace
 
 TEST_CASE("connections killed mid-run (pg_terminate_backend) are retried and the result is exact",
@@ -99,13 +65,13 @@ TEST_CASE("connections killed mid-run (pg_terminate_backend) are retried and the
   MigrationFixture f;
   make_parts(f);
   std::string log = f.dir + "/apply.log";
-  int pid = start_background(f, "apply --no-progress --retries 20 parts.yaml", log);
+  int pid = f.start("apply --no-progress --retries 20 parts.yaml", log);
   REQUIRE(pid > 0);
   mapengine::pg::Connection admin(mapengine::testing::admin_url(), "test");
   int kills = 0;
-  for (int round = 0; round < 200 && running(pid) && kills < 6; ++round) {
+  for (int round = 0; round < 200 && kill(pid, 0) == 0 && kills < 6; ++round) {
     std::this_thread::sleep_for(std::chrono::milliseconds(30));
-    if (committed_batches(f) < 2 * (kills + 1)) continue;
+    if (f.committed_batches() < 2 * (kills + 1)) continue;
     // Alternate between the target writer and the source reader.
     std::string app = kills % 2 == 0 ? "mapengine-target" : "mapengine-source";
     auto result = admin.exec(
@@ -131,12 +97,12 @@ TEST_CASE("batches lost under a running apply stop it instead of being skipped, 
   MigrationFixture f;
   make_parts(f);
   std::string log = f.dir + "/apply.log";
-  int pid = start_background(f, "apply --no-progress --batch-size 100 parts.yaml", log);
+  int pid = f.start("apply --no-progress --batch-size 100 parts.yaml", log);
   REQUIRE(pid > 0);
-  for (int i = 0; i < 3000 && committed_batches(f) < 6; ++i) {
+  for (int i = 0; i < 3000 && f.committed_batches() < 6; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  REQUIRE(committed_batches(f) >= 6);
+  REQUIRE(f.committed_batches() >= 6);
   // What a server crash does to batches committed with synchronous_commit off: rows, rejects
   // and checkpoint go back together. The checkpoint row is locked first, so that no batch
   // commits in between.
@@ -169,9 +135,9 @@ TEST_CASE("Ctrl-C (SIGINT) mid-run leaves no partial batch and resume completes"
   MigrationFixture f;
   make_parts(f);
   std::string log = f.dir + "/apply.log";
-  int pid = start_background(f, "apply --no-progress parts.yaml", log);
+  int pid = f.start("apply --no-progress parts.yaml", log);
   REQUIRE(pid > 0);
-  for (int i = 0; i < 500 && committed_batches(f) < 3; ++i) {
+  for (int i = 0; i < 500 && f.committed_batches() < 3; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   kill(pid, SIGINT);

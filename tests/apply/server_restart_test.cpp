@@ -16,29 +16,23 @@
 #include "tests/support/test_database.h"
 
 using mapengine::testing::CommandResult;
+using mapengine::testing::read_file;
 using mapengine::testing::run_mapengine;
+using mapengine::testing::run_shell;
 using mapengine::testing::shell_quote;
+using mapengine::testing::start_in_background;
+using mapengine::testing::wait_for_exit;
 
 namespace {
-
-std::string shell_output(const std::string& command) {
-  std::string out;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return out;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) out.append(buffer, n);
-  pclose(pipe);
-  return out;
-}
 
 // A private server with a legacy `parts` table of 40,000 rows and an empty target.
 class PrivateServer {
  public:
   PrivateServer() : dir_(mapengine::testing::scratch_dir("restart")) {
-    std::string started = shell_output("cd " + shell_quote(MAPENGINE_SOURCE_DIR) +
-                                       " && scripts/pg-server.sh start " +
-                                       shell_quote(dir_ + "/pg") + " --fast 2>&1");
+    std::string started = run_shell("cd " + shell_quote(MAPENGINE_SOURCE_DIR) +
+                                    " && scripts/pg-server.sh start " +
+                                    shell_quote(dir_ + "/pg") + " --fast")
+                              .out;
     std::smatch match;
     REQUIRE(std::regex_search(started, match, std::regex("MAPENGINE_PG_ADMIN_URL='([^']*)'")));
     admin_ = match[1];
@@ -86,10 +80,9 @@ columns:
   }
   // Runs `mapengine <args>` in the background, output to `log`; returns its pid.
   int start(const std::string& args, const std::string& log) const {
-    std::string command = "cd " + shell_quote(dir_) + " && env " + env() + " " +
-                          shell_quote(MAPENGINE_BINARY) + " " + args + " > " + shell_quote(log) +
-                          " 2>&1 & echo $!";
-    return std::stoi(shell_output(command));
+    return start_in_background("cd " + shell_quote(dir_) + " && env " + env() + " " +
+                               shell_quote(MAPENGINE_BINARY) + " " + args + " > " +
+                               shell_quote(log) + " 2>&1");
   }
   // Restarts the server; it stays down for `seconds`.
   void restart(int seconds) const {
@@ -105,18 +98,6 @@ columns:
   std::string dir_;
   std::string admin_;
 };
-
-// Waits for `pid` (a child of the shell, not of this process) to end.
-void wait_for_exit(int pid) {
-  for (int i = 0; i < 6000 && kill(pid, 0) == 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), {});
-}
 
 // Starts apply, restarts the server once a few batches are committed, and returns the log.
 std::string apply_through_restart(const PrivateServer& server, const std::string& flags,

@@ -4,10 +4,8 @@
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
 
-#include <cstdio>
 #include <map>
 #include <string>
-#include <sys/wait.h>
 
 #include "engine/plan/dependency_plan.h"
 #include "engine/spec/spec_loader.h"
@@ -16,18 +14,9 @@
 namespace mapengine::testing {
 namespace {
 
-// Runs a shell command in the repository root; returns its exit code and output.
-CommandResult run_shell(const std::string& command) {
-  std::string full = fmt::format("cd {} && {} 2>&1", shell_quote(MAPENGINE_SOURCE_DIR), command);
-  CommandResult result;
-  FILE* pipe = popen(full.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, n);
-  int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
+// Runs a shell command in the repository root.
+CommandResult run_in_repository(const std::string& command) {
+  return run_shell("cd " + shell_quote(MAPENGINE_SOURCE_DIR) + " && " + command);
 }
 
 }  // namespace
@@ -35,18 +24,18 @@ CommandResult run_shell(const std::string& command) {
 TEST_CASE("example data: setup.sh loads both sides and exactly the documented rows are dirty",
           "[examples][pg]") {
   MigrationFixture fixture;
-  CommandResult setup = run_shell(fixture.env() + " examples/setup.sh 0.2");
+  CommandResult setup = run_in_repository(fixture.env() + " examples/setup.sh 0.2");
   INFO(setup.out);
   REQUIRE(setup.exit_code == 0);
 
-  CommandResult legacy = run_shell(fmt::format(
+  CommandResult legacy = run_in_repository(fmt::format(
       "psql {} -X -q -v ON_ERROR_STOP=1 -v scale=0.2 -f examples/check_legacy.sql",
       shell_quote(fixture.source.url())));
   INFO(legacy.out);
   CHECK(legacy.exit_code == 0);
   CHECK(legacy.out.find("check_legacy: all checks hold") != std::string::npos);
 
-  CommandResult target = run_shell(fmt::format(
+  CommandResult target = run_in_repository(fmt::format(
       "psql {} -X -q -v ON_ERROR_STOP=1 -f examples/check_target.sql",
       shell_quote(fixture.target.url())));
   INFO(target.out);

@@ -23,6 +23,22 @@ CommandResult MigrationFixture::run(const std::string& args, const std::string& 
   return run_mapengine(args, env() + " " + extra_env, dir);
 }
 
+int MigrationFixture::start(const std::string& args, const std::string& log) const {
+  return start_in_background("cd " + shell_quote(dir) + " && env " + env() + " " +
+                             shell_quote(MAPENGINE_BINARY) + " " + args + " > " +
+                             shell_quote(log) + " 2>&1");
+}
+
+long long MigrationFixture::committed_batches() const {
+  try {
+    std::string value =
+        target.scalar("SELECT COALESCE(sum(batches), 0) FROM mapengine.checkpoints");
+    return value.empty() ? 0 : std::stoll(value);
+  } catch (...) {
+    return 0;  // the state schema does not exist yet
+  }
+}
+
 std::string MigrationFixture::target_rows(const std::string& query) const {
   pg::Connection conn(target.url(), "test");
   pg::Result result = conn.exec(query);

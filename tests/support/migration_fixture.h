@@ -20,6 +20,10 @@ class MigrationFixture {
   std::string write_file(const std::string& name, const std::string& text) const;
   // Runs `mapengine <args>` in `dir` with the two databases in the environment.
   CommandResult run(const std::string& args, const std::string& extra_env = "") const;
+  // Starts `mapengine <args>` in `dir` in the background, output to `log`; returns its pid.
+  int start(const std::string& args, const std::string& log) const;
+  // Batches committed so far in all ranges (0 before the state schema exists).
+  long long committed_batches() const;
   // Environment assignments for the two databases (shell-quoted).
   std::string env() const;
   // All rows of `query` on the target, one line per row, columns separated by '|'.

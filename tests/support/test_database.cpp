@@ -71,32 +71,11 @@ std::string scratch_dir(const std::string& name) {
   return dir.string();
 }
 
-std::string shell_quote(const std::string& text) {
-  std::string out = "'";
-  for (char c : text) {
-    if (c == '\'') {
-      out += "'\\''";
-    } else {
-      out += c;
-    }
-  }
-  return out + "'";
-}
-
 CommandResult run_mapengine(const std::string& args, const std::string& env,
                             const std::string& cwd) {
   std::string dir = cwd.empty() ? std::string(MAPENGINE_SOURCE_DIR) : cwd;
-  std::string command = fmt::format("cd {} && env {} {} {} 2>&1", shell_quote(dir), env,
-                                    shell_quote(MAPENGINE_BINARY), args);
-  CommandResult result;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (pipe == nullptr) return result;
-  char buffer[4096];
-  size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) result.out.append(buffer, n);
-  int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return result;
+  return run_shell(fmt::format("cd {} && env {} {} {}", shell_quote(dir), env,
+                               shell_quote(MAPENGINE_BINARY), args));
 }
 
 }  // namespace mapengine::testing

@@ -8,6 +8,8 @@
 
 #include <string>
 
+#include "tests/support/process.h"
+
 namespace mapengine::testing {
 
 // The admin connection string of the test server. Throws when the server is not configured.
@@ -36,17 +38,8 @@ class TestDatabase {
 // A scratch folder under the test run's temp folder, created fresh.
 std::string scratch_dir(const std::string& name);
 
-// Result of running the mapengine executable.
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;  // stdout and stderr, interleaved
-};
-
-// Runs the built mapengine binary with `args` (a shell-quoted string) and `env` assignments
-// ("A=b C=d") in the working folder `cwd` (empty: the repository root).
 CommandResult run_mapengine(const std::string& args, const std::string& env = "",
                             const std::string& cwd = "");
 
-std::string shell_quote(const std::string& text);
 
 }  // namespace mapengine::testing
