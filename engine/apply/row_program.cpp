@@ -79,9 +79,10 @@ RowProgram::RowProgram(const spec::MappingSpec& mapping, const spec::Project& pr
       }
     }
     column.generate = spec_column.generate;
-    column.uuid_namespace =
-        spec_column.uuid_namespace.empty() ? std::string(kMapengineNamespace)
-                                           : spec_column.uuid_namespace;
+    if (column.generate == spec::Generate::kUuidDeterministic) {
+      column.uuid_v5.emplace(spec_column.uuid_namespace.empty() ? kMapengineNamespace
+                                                                : spec_column.uuid_namespace);
+    }
     column.has_constant = spec_column.has_constant;
     column.constant = spec_column.constant;
     if (spec_column.lookup) {
@@ -153,27 +154,38 @@ std::string RowProgram::target_column_list() const {
   return out;
 }
 
+Rejection RowProgram::column_value(const CompiledColumn& column,
+                                   const std::vector<Value>& fields, RowScratch& scratch,
+                                   const RowContext& context, Value& value) const {
+  if (column.has_constant) {
+    if (column.constant) {
+      value.set_view(*column.constant);
+    } else {
+      value.set_null();
+    }
+  } else if (column.generate == spec::Generate::kUuidRandom) {
+    value.set(uuid_v4());
+  } else if (column.uuid_v5) {
+    UuidText id = column.uuid_v5->make_text(table_display_, scratch.legacy_key);
+    value.set(std::string(id.data(), id.size()));
+  } else if (column.pipeline) {
+    scratch.inputs.clear();
+    for (int index : column.inputs) scratch.inputs.push_back(fields[static_cast<size_t>(index)]);
+    return column.pipeline->run(scratch.inputs, value, context);
+  } else {
+    value = fields[static_cast<size_t>(column.inputs[0])];
+  }
+  return std::nullopt;
+}
+
 bool RowProgram::lookup_value(const std::vector<Value>& fields, size_t column,
                               RowScratch& scratch, std::string& out) const {
-  const CompiledColumn& compiled = columns_[column];
-  if (compiled.has_constant) {
-    if (!compiled.constant) return false;
-    out.assign(*compiled.constant);
-    return true;
-  }
-  if (compiled.generate != spec::Generate::kNone || compiled.inputs.empty()) return false;
-  if (!compiled.pipeline) {
-    const Value& value = fields[static_cast<size_t>(compiled.inputs[0])];
-    if (value.is_null()) return false;
-    out.assign(value.text());
-    return true;
-  }
   key_of(fields, scratch.legacy_key);
   RowContext context{mapping_.name, table_display_, scratch.legacy_key};
-  scratch.inputs.clear();
-  for (int index : compiled.inputs) scratch.inputs.push_back(fields[static_cast<size_t>(index)]);
   Value value;
-  if (compiled.pipeline->run(scratch.inputs, value, context) || value.is_null()) return false;
+  if (column_value(columns_[column], fields, scratch, context, value) || value.is_null()) {
+    return false;
+  }
   out.assign(value.text());
   return true;
 }
@@ -188,34 +200,17 @@ RowResult RowProgram::process(const std::vector<Value>& fields, RowScratch& scra
   for (size_t c = 0; c < columns_.size(); ++c) {
     const CompiledColumn& column = columns_[c];
     Value& value = scratch.outputs[c];
-    if (column.has_constant) {
-      if (column.constant) {
-        value.set_view(*column.constant);
-      } else {
-        value.set_null();
+    if (Rejection rejection = column_value(column, fields, scratch, context, value)) {
+      result.reject = {scratch.legacy_key, column.name,
+                       scratch.inputs.size() == 1 && !scratch.inputs[0].is_null()
+                           ? std::optional<std::string>(scratch.inputs[0].text())
+                           : std::nullopt,
+                       "transform", std::move(*rejection)};
+      if (scratch.inputs.size() > 1) {
+        std::vector<Value> parts(scratch.inputs.begin(), scratch.inputs.end());
+        result.reject.value = legacy_key_text(parts);
       }
-    } else if (column.generate == spec::Generate::kUuidRandom) {
-      value.set(uuid_v4());
-    } else if (column.generate == spec::Generate::kUuidDeterministic) {
-      value.set(uuid_v5(column.uuid_namespace,
-                        fmt::format("{}:{}", table_display_, scratch.legacy_key)));
-    } else if (column.pipeline) {
-      scratch.inputs.clear();
-      for (int index : column.inputs) scratch.inputs.push_back(fields[static_cast<size_t>(index)]);
-      if (Rejection rejection = column.pipeline->run(scratch.inputs, value, context)) {
-        result.reject = {scratch.legacy_key, column.name,
-                         scratch.inputs.size() == 1 && !scratch.inputs[0].is_null()
-                             ? std::optional<std::string>(scratch.inputs[0].text())
-                             : std::nullopt,
-                         "transform", std::move(*rejection)};
-        if (scratch.inputs.size() > 1) {
-          std::vector<Value> parts(scratch.inputs.begin(), scratch.inputs.end());
-          result.reject.value = legacy_key_text(parts);
-        }
-        return result;
-      }
-    } else {
-      value = fields[static_cast<size_t>(column.inputs[0])];
+      return result;
     }
 
     if (column.lookup_target && !value.is_null()) {

@@ -19,6 +19,7 @@
 #include "engine/lookup/lookup_set.h"
 #include "engine/spec/mapping_spec.h"
 #include "engine/transform/pipeline.h"
+#include "engine/transform/uuid.h"
 #include "engine/transform/value.h"
 
 namespace mapengine {
@@ -44,7 +45,7 @@ struct CompiledColumn {
   std::vector<int> inputs;  // indexes into the source row
   std::unique_ptr<ColumnPipeline> pipeline;
   spec::Generate generate = spec::Generate::kNone;
-  std::string uuid_namespace;
+  std::optional<UuidV5Generator> uuid_v5;  // generate: uuid_v5, its namespace parsed once
   bool has_constant = false;
   std::optional<std::string> constant;
   // Lookup (when lookup_target is set).
@@ -111,6 +112,10 @@ class RowProgram {
   std::string target_column_list() const;
 
  private:
+  // The value of `column` for this row before its lookup; a rejection when a transform refuses.
+  Rejection column_value(const CompiledColumn& column, const std::vector<Value>& fields,
+                         RowScratch& scratch, const RowContext& context, Value& value) const;
+
   const spec::MappingSpec& mapping_;
   std::string table_display_;
   std::vector<std::string> source_columns_;
