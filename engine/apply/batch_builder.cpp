@@ -39,6 +39,7 @@ void BatchBuilder::fetch_batched_lookups(const RowBlock& block, pg::Connection& 
 
 void BatchBuilder::build(const RowBlock& block, pg::Connection* lookups, Batch& batch) {
   batch.clear();
+  batch.rows.reserve(block.ends.size());
   if (!program_.batched().empty()) {
     if (lookups == nullptr) throw Error::internal("batched lookups need a target connection");
     fetch_batched_lookups(block, *lookups);

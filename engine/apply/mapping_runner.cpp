@@ -117,6 +117,29 @@ struct BuiltBatch {
   bool last = false;  // no rows follow in this range
 };
 
+// Batches the writer is done with, handed back to the producer. Their buffers keep their
+// capacity, so a range builds every batch in memory it already has instead of allocating (and
+// page-faulting) a few megabytes afresh each time.
+class BatchPool {
+ public:
+  Batch take() {
+    std::lock_guard lock(mutex_);
+    if (spare_.empty()) return Batch();
+    Batch batch = std::move(spare_.back());
+    spare_.pop_back();
+    return batch;
+  }
+  void give(Batch batch) {
+    std::lock_guard lock(mutex_);
+    if (spare_.size() < kKept) spare_.push_back(std::move(batch));
+  }
+
+ private:
+  static constexpr size_t kKept = 4;  // the queue's two, the one being written, one spare
+  std::mutex mutex_;
+  std::vector<Batch> spare_;
+};
+
 // Reads one key range and writes it batch by batch. Two stages overlap: the producer thread
 // reads source rows and transforms them into batches while this thread writes the previous
 // batch, so the target server never waits for the transforms.
@@ -125,6 +148,7 @@ void run_range(const RowProgram& program, const state::RangeState& range,
                MappingShared& shared, int batch_size) {
   const spec::MappingSpec& mapping = program.mapping();
   BoundedQueue<BuiltBatch> queue(2);
+  BatchPool pool;
   SourceOptions source_options = options.source;
   source_options.snapshot = run.snapshot;
   SourceReader reader(options.source_url, mapping.source_query, mapping.key,
@@ -138,6 +162,7 @@ void run_range(const RowProgram& program, const state::RangeState& range,
       long long built_no = 0;
       auto hand_over = [&](const RowBlock& block) {
         BuiltBatch built;
+        built.batch = pool.take();
         built.last = block.last;
         ++built_no;
         for (int attempt = 0;; ++attempt) {
@@ -240,6 +265,7 @@ void run_range(const RowProgram& program, const state::RangeState& range,
         shared.stop = true;
         break;
       }
+      pool.give(std::move(built->batch));
     }
   } catch (...) {
     shared.fail(std::current_exception());

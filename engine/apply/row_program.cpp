@@ -121,7 +121,10 @@ RowProgram::RowProgram(const spec::MappingSpec& mapping, const spec::Project& pr
       }
       column.lookup_target = std::move(target);
     }
-    if (column.name == mapping.id_column) id_index_ = static_cast<int>(columns_.size());
+    // The id is kept per row only for the engine's id map (a target without a legacy column).
+    if (column.name == mapping.id_column && mapping.legacy_key_columns.empty()) {
+      id_index_ = static_cast<int>(columns_.size());
+    }
     columns_.push_back(std::move(column));
   }
 }
@@ -164,10 +167,11 @@ Rejection RowProgram::column_value(const CompiledColumn& column,
       value.set_null();
     }
   } else if (column.generate == spec::Generate::kUuidRandom) {
-    value.set(uuid_v4());
+    UuidText id = uuid_v4_text();
+    value.assign({id.data(), id.size()});
   } else if (column.uuid_v5) {
     UuidText id = column.uuid_v5->make_text(table_display_, scratch.legacy_key);
-    value.set(std::string(id.data(), id.size()));
+    value.assign({id.data(), id.size()});
   } else if (column.pipeline) {
     scratch.inputs.clear();
     for (int index : column.inputs) scratch.inputs.push_back(fields[static_cast<size_t>(index)]);

@@ -138,10 +138,17 @@ std::string format_uuid(const UuidBytes& bytes) {
 }
 
 std::string uuid_v4() {
+  UuidText text = uuid_v4_text();
+  return std::string(text.data(), text.size());
+}
+
+UuidText uuid_v4_text() {
   UuidBytes bytes;
   random_bytes(bytes.data(), bytes.size());
   set_version(bytes, 4);
-  return format_uuid(bytes);
+  UuidText text;
+  write_uuid(bytes, text.data());
+  return text;
 }
 
 std::string uuid_v5(std::string_view namespace_uuid, std::string_view name) {

@@ -25,6 +25,8 @@ using UuidText = std::array<char, 36>;  // the text form, without allocation
 
 // A random version 4 UUID from OpenSSL's CSPRNG. Throws Error(kInternal) if it fails.
 std::string uuid_v4();
+// uuid_v4() into a fixed buffer, for callers that must not allocate.
+UuidText uuid_v4_text();
 // The version 5 UUID of `name` in `namespace_uuid`. Throws Error(kSpec) when namespace_uuid is
 // not a UUID.
 std::string uuid_v5(std::string_view namespace_uuid, std::string_view name);

@@ -63,6 +63,13 @@ class Value {
     owns_ = true;
     owned_ = std::move(text);
   }
+  // Replaces the text with an owned copy of `text`, reusing this Value's buffer (the per-row
+  // path: no allocation once the buffer is large enough). `text` must not point into it.
+  void assign(std::string_view text) {
+    null_ = false;
+    owns_ = true;
+    owned_.assign(text.data(), text.size());
+  }
   // Replaces the text with a view (REQUIRES: `text` outlives this Value, e.g. a literal held by
   // a compiled transform).
   void set_view(std::string_view text) {
