@@ -115,6 +115,32 @@ Result Connection::exec(std::string_view sql) {
   return check(PQexec(conn_, text.c_str()), describe(sql));
 }
 
+std::vector<Result> Connection::exec_each(std::string_view sql) {
+  std::string text(sql);
+  if (PQsendQuery(conn_, text.c_str()) != 1) throw_error(conn_, nullptr, role_, describe(sql));
+  std::vector<Result> results;
+  PGresult* failed = nullptr;
+  while (PGresult* result = PQgetResult(conn_)) {
+    ExecStatusType status = PQresultStatus(result);
+    // A COPY among the statements is refused (and left, so that the loop ends).
+    if (status == PGRES_COPY_IN) PQputCopyEnd(conn_, "mapengine: COPY is not allowed here");
+    if (status == PGRES_COPY_OUT) {
+      char* row = nullptr;
+      while (PQgetCopyData(conn_, &row, 0) > 0) PQfreemem(row);
+    }
+    if (failed == nullptr && status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK &&
+        status != PGRES_EMPTY_QUERY) {
+      failed = result;  // drained below: libpq needs every result read before the next query
+    } else if (failed == nullptr) {
+      results.emplace_back(result);
+    } else {
+      PQclear(result);
+    }
+  }
+  if (failed != nullptr) fail(failed, describe(sql));
+  return results;
+}
+
 Result Connection::exec(std::string_view sql, const std::vector<Param>& params) {
   std::string text(sql);
   std::vector<const char*> values;

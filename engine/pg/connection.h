@@ -39,6 +39,10 @@ class Connection {
 
   // Runs one or more statements without parameters; returns the last result.
   Result exec(std::string_view sql);
+  // Runs several statements (separated by ';', no parameters) in one round trip and returns
+  // every statement's result, in order. The server stops at the first failing statement; that
+  // failure is thrown. A COPY among them is refused with an error.
+  std::vector<Result> exec_each(std::string_view sql);
   // Runs one statement with text parameters ($1, $2, ...); std::nullopt is NULL.
   Result exec(std::string_view sql, const std::vector<Param>& params);
 

@@ -16,6 +16,7 @@ namespace mapengine {
 namespace {
 
 constexpr std::string_view kStage = "mapengine_stage";
+constexpr std::string_view kAttempt = "mapengine_attempt";  // the savepoint around a write attempt
 
 // Errors that concern the rows being written (bad value, constraint) rather than the batch.
 bool is_row_error(const Error& e) {
@@ -190,15 +191,14 @@ long BatchWriter::write_rows(pg::Connection& target, const Batch& batch,
                              std::vector<bool>& refused, BatchOutcome& outcome) const {
   long written = 0;
   while (!indexes.empty()) {
-    target.exec("SAVEPOINT mapengine_attempt");
     ++outcome.attempts;
     try {
       written += attempt(target, batch, indexes);
-      target.exec("RELEASE SAVEPOINT mapengine_attempt");
       return written;
     } catch (const Error& e) {
       if (!is_row_error(e) || !target.is_ok()) throw;
-      target.exec("ROLLBACK TO SAVEPOINT mapengine_attempt; RELEASE SAVEPOINT mapengine_attempt");
+      // Undo the attempt; the savepoint stays for the next one.
+      target.exec(fmt::format("ROLLBACK TO SAVEPOINT {}", kAttempt));
       size_t line = copy_line(e.server_context());
       size_t bad = 0;
       if (line >= 1 && line <= indexes.size()) {
@@ -207,44 +207,18 @@ long BatchWriter::write_rows(pg::Connection& target, const Batch& batch,
         bad = 0;
       } else {
         // No line to go by (a constraint checked after COPY, or the INSERT from staging):
-        // bisect.
+        // bisect. The first half's rows are kept (released into the transaction) before the
+        // second half is tried under a new savepoint.
         size_t half = indexes.size() / 2;
         std::vector<size_t> first(indexes.begin(), indexes.begin() + static_cast<long>(half));
         std::vector<size_t> second(indexes.begin() + static_cast<long>(half), indexes.end());
         written += write_rows(target, batch, std::move(first), rejects, refused, outcome);
+        target.exec(fmt::format("RELEASE SAVEPOINT {0}; SAVEPOINT {0}", kAttempt));
         written += write_rows(target, batch, std::move(second), rejects, refused, outcome);
         return written;
       }
       size_t row_index = indexes[bad];
-      const BatchRow& row = batch.rows[row_index];
-      RejectRecord reject;
-      reject.legacy_key = row.legacy_key;
-      reject.column = e.server().column;
-      if (reject.column.empty()) reject.column = copy_column(e.server_context());
-      if (reject.column.empty() && !e.server().constraint.empty()) {
-        reject.column = constraint_column(target, e.server().constraint);
-      }
-      reject.rule = e.sqlstate().rfind("23", 0) == 0 ? "constraint" : "data";
-      reject.reason = e.server().message;
-      if (!e.server().detail.empty()) reject.reason += " (" + e.server().detail + ")";
-      reject.reason += fmt::format(" [SQLSTATE {}]", e.sqlstate());
-      if (!reject.column.empty()) {
-        // The value as it was sent: decode the row and pick the column.
-        std::vector<Value> fields;
-        std::string_view encoded =
-            std::string_view(batch.encoded).substr(row.begin, row.end - row.begin);
-        if (CopyTextDecoder::decode_row(encoded, fields)) {
-          size_t c = 0;
-          for (const auto& column : mapping_.columns) {
-            if (column.name == reject.column && c < fields.size()) {
-              if (!fields[c].is_null()) reject.value = std::string(fields[c].text());
-              break;
-            }
-            ++c;
-          }
-        }
-      }
-      rejects.push_back(std::move(reject));
+      rejects.push_back(reject_of(target, batch.rows[row_index], batch, e));
       refused[row_index] = true;
       indexes.erase(indexes.begin() + static_cast<long>(bad));
     }
@@ -252,31 +226,71 @@ long BatchWriter::write_rows(pg::Connection& target, const Batch& batch,
   return written;
 }
 
+RejectRecord BatchWriter::reject_of(pg::Connection& target, const BatchRow& row, const Batch& batch,
+                                    const Error& e) const {
+  RejectRecord reject;
+  reject.legacy_key = row.legacy_key;
+  reject.column = e.server().column;
+  if (reject.column.empty()) reject.column = copy_column(e.server_context());
+  if (reject.column.empty() && !e.server().constraint.empty()) {
+    reject.column = constraint_column(target, e.server().constraint);
+  }
+  reject.rule = e.sqlstate().rfind("23", 0) == 0 ? "constraint" : "data";
+  reject.reason = e.server().message;
+  if (!e.server().detail.empty()) reject.reason += " (" + e.server().detail + ")";
+  reject.reason += fmt::format(" [SQLSTATE {}]", e.sqlstate());
+  if (!reject.column.empty()) {
+    // The value as it was sent: decode the row and pick the column.
+    std::vector<Value> fields;
+    std::string_view encoded =
+        std::string_view(batch.encoded).substr(row.begin, row.end - row.begin);
+    if (CopyTextDecoder::decode_row(encoded, fields)) {
+      size_t c = 0;
+      for (const auto& column : mapping_.columns) {
+        if (column.name == reject.column && c < fields.size()) {
+          if (!fields[c].is_null()) reject.value = std::string(fields[c].text());
+          break;
+        }
+        ++c;
+      }
+    }
+  }
+  return reject;
+}
+
 BatchOutcome BatchWriter::write(pg::Connection& target, const Batch& batch, int range_no,
                                 const std::vector<std::string>& previous_key,
                                 bool range_done) const {
   BatchOutcome outcome;
-  target.exec("BEGIN");
+  // One round trip opens the transaction: its local settings (nothing may rely on session
+  // state behind a transaction-mode pooler), the lease check, and the savepoint that lets a
+  // rejected row be taken out and the rest written again.
+  bool renew = renewal_.due();
+  std::vector<std::string> opening = {
+      "BEGIN",
+      fmt::format("SET LOCAL statement_timeout = {}",
+                  target.quote_literal(settings_.statement_timeout)),
+      fmt::format("SET LOCAL lock_timeout = {}", target.quote_literal(settings_.lock_timeout))};
+  if (!settings_.synchronous_commit) opening.emplace_back("SET LOCAL synchronous_commit = off");
+  std::string holder =
+      fmt::format("mapping = {} AND lease_owner = {}", target.quote_literal(mapping_.name),
+                  target.quote_literal(lease_owner_));
+  const size_t lease_check = opening.size();
+  opening.push_back(renew
+                        ? fmt::format("UPDATE mapengine.mappings SET lease_until = "
+                                      "clock_timestamp() + interval '5 minutes' WHERE {}",
+                                      holder)
+                        : fmt::format("SELECT FROM mapengine.mappings WHERE {} FOR SHARE", holder));
+  if (!insert_from_stage_.empty() && !batch.rows.empty()) opening.push_back(create_stage_);
+  opening.push_back(fmt::format("SAVEPOINT {}", kAttempt));
   try {
-    target.exec(fmt::format("SET LOCAL statement_timeout = {}; SET LOCAL lock_timeout = {}{}",
-                            target.quote_literal(settings_.statement_timeout),
-                            target.quote_literal(settings_.lock_timeout),
-                            settings_.synchronous_commit ? ""
-                                                         : "; SET LOCAL synchronous_commit = off"));
-    bool renew = renewal_.due();
-    pg::Result lease = target.exec(
-        renew ? "UPDATE mapengine.mappings SET lease_until = clock_timestamp() + interval "
-                "'5 minutes' WHERE mapping = $1 AND lease_owner = $2"
-              : "SELECT FROM mapengine.mappings WHERE mapping = $1 AND lease_owner = $2 FOR SHARE",
-        {mapping_.name, lease_owner_});
+    std::vector<pg::Result> opened = target.exec_each(fmt::format("{}", fmt::join(opening, "; ")));
+    const pg::Result& lease = opened.at(lease_check);
     if ((renew ? lease.affected() : lease.rows()) != 1) {
       throw Error::conflict(fmt::format(
           "{}: this process no longer holds the mapping's lease (another mapengine took it "
           "over); stopping without writing",
           mapping_.name));
-    }
-    if (!insert_from_stage_.empty() && !batch.rows.empty()) {
-      target.exec(create_stage_);
     }
 
     std::vector<RejectRecord> rejects = batch.rejects;

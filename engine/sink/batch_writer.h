@@ -92,7 +92,8 @@ class BatchWriter {
                      const std::vector<std::string>& previous_key, bool range_done) const;
 
  private:
-  // Tries to write rows[indexes]; refused rows are added to `rejects`. Returns rows written.
+  // Tries to write rows[indexes] under the savepoint the transaction holds; refused rows are
+  // added to `rejects`. Returns rows written.
   long write_rows(pg::Connection& target, const Batch& batch, std::vector<size_t> indexes,
                   std::vector<RejectRecord>& rejects, std::vector<bool>& refused,
                   BatchOutcome& outcome) const;
@@ -100,6 +101,9 @@ class BatchWriter {
   long attempt(pg::Connection& target, const Batch& batch,
                const std::vector<size_t>& indexes) const;
 
+  // The reject for `row`, which the server refused with `e`.
+  RejectRecord reject_of(pg::Connection& target, const BatchRow& row, const Batch& batch,
+                         const Error& e) const;
   // The single column a named constraint covers, or empty (cached per constraint).
   std::string constraint_column(pg::Connection& target, const std::string& constraint) const;
 
