@@ -34,6 +34,7 @@ struct ApplyOptions {
 struct MappingProgress {
   std::string name;
   std::atomic<long long> total{-1};
+  std::atomic<bool> total_estimated{false};  // total is the planner's estimate, not a count
   std::atomic<long long> read{0}, written{0}, rejected{0}, skipped{0};
   std::atomic<bool> running{false}, finished{false};
   std::atomic<double> started_at{0};  // seconds since epoch

@@ -299,23 +299,18 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
   int batch_size = options.batch_size > 0 ? options.batch_size : mapping.batch_size;
 
   // The legacy key must be non-NULL: rows with a NULL key could be neither ordered nor resumed.
-  {
-    std::string any_null;
-    for (const auto& key : mapping.key) {
-      any_null += fmt::format("{}q.{} IS NULL", any_null.empty() ? "" : " OR ",
-                              pg::quote_identifier(key));
-    }
-    pg::Result counts = source.exec(fmt::format(
-        "SELECT count(*), count(*) FILTER (WHERE {}) FROM ({}\n) q", any_null, mapping.source_query));
-    progress.total = std::stoll(std::string(counts.value(0, 0)));
-    long long null_keys = std::stoll(std::string(counts.value(0, 1)));
-    if (null_keys > 0) {
-      throw Error(ErrorKind::kData,
-                  fmt::format("{}: {} source rows have a NULL legacy key ({}); filter them in "
-                              "source.query or choose another key",
-                              mapping.name, null_keys, fmt::join(mapping.key, ", ")));
-    }
+  if (has_null_key(source, mapping.source_query, mapping.key)) {
+    throw Error(ErrorKind::kData,
+                fmt::format("{}: source rows have a NULL legacy key ({}); filter them in "
+                            "source.query or choose another key",
+                            mapping.name, fmt::join(mapping.key, ", ")));
   }
+  // Progress needs only the planner's estimate; a max_rejects percentage is of the rows the
+  // mapping reads in all, so it takes a count.
+  bool percent_limit = mapping.max_rejects && mapping.max_rejects->percent;
+  progress.total_estimated = !percent_limit;
+  progress.total = percent_limit ? count_source_rows(source, mapping.source_query, mapping.key, {})
+                                 : estimate_source_rows(source, mapping.source_query);
 
   MappingShared shared;
   if (options.dry_run) {

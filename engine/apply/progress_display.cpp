@@ -68,17 +68,21 @@ void ProgressDisplay::draw(bool final) {
     if (!p.running) continue;
     long long read = p.read;
     long long total = p.total;
+    // An estimate can fall short of the rows read so far.
+    if (p.total_estimated && total >= 0 && total < read) total = read;
+    std::string about = p.total_estimated ? "~" : "";
     double elapsed = now_seconds() - p.started_at;
     double rate = elapsed > 0.5 ? read / elapsed : 0;
     double eta = (rate > 0 && total > 0) ? (total - read) / rate : -1;
     int percent = total > 0 ? static_cast<int>(100.0 * read / total) : 0;
     if (!live_) {
       log_event(spdlog::level::info, "progress",
-                fmt::format("{}: {} / {} rows ({}%)", p.name, group_digits(read),
+                fmt::format("{}: {} / {}{} rows ({}%)", p.name, group_digits(read), about,
                             group_digits(total), percent),
                 {{"table", p.name},
                  {"rows", read},
                  {"total", total},
+                 {"total_estimated", p.total_estimated.load()},
                  {"written", p.written.load()},
                  {"rejected", p.rejected.load()},
                  {"rows_per_second", static_cast<long long>(rate)}});
@@ -86,10 +90,10 @@ void ProgressDisplay::draw(bool final) {
     }
     int width = 24;
     int filled = total > 0 ? static_cast<int>(width * std::min(1.0, double(read) / total)) : 0;
-    text += fmt::format("\033[2K{:<24} [{}{}] {:>3}% {:>11}/{:<11} {:>9}/s  rejected {}  ETA {}\n",
+    text += fmt::format("\033[2K{:<24} [{}{}] {:>3}% {:>11}/{:<12} {:>9}/s  rejected {}  ETA {}\n",
                         p.name.substr(0, 24), std::string(filled, '#'),
                         std::string(width - filled, '.'), percent, group_digits(read),
-                        group_digits(total), group_digits(static_cast<long long>(rate)),
+                        about + group_digits(total), group_digits(static_cast<long long>(rate)),
                         group_digits(p.rejected), format_duration(eta));
     ++lines;
   }

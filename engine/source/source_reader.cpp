@@ -2,7 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
+#include <nlohmann/json.hpp>
 #include <thread>
 
 #include "engine/common/error.h"
@@ -85,6 +87,27 @@ long long count_source_rows(pg::Connection& source, const std::string& query,
   return std::stoll(std::string(result.value(0, 0)));
 }
 
+long long estimate_source_rows(pg::Connection& source, const std::string& query) {
+  pg::Result plan =
+      source.exec(fmt::format("EXPLAIN (FORMAT JSON) SELECT * FROM ({}\n) q", query));
+  nlohmann::json parsed = nlohmann::json::parse(plan.value(0, 0), nullptr, false);
+  if (!parsed.is_array() || parsed.empty()) return 0;
+  const nlohmann::json& rows = parsed[0]["Plan"]["Plan Rows"];
+  return rows.is_number() ? std::max(0LL, rows.get<long long>()) : 0;
+}
+
+bool has_null_key(pg::Connection& source, const std::string& query,
+                  const std::vector<std::string>& key) {
+  std::string any_null;
+  for (const auto& column : key) {
+    any_null += fmt::format("{}q.{} IS NULL", any_null.empty() ? "" : " OR ",
+                            pg::quote_identifier(column));
+  }
+  pg::Result found = source.exec(
+      fmt::format("SELECT EXISTS (SELECT FROM ({}\n) q WHERE {})", query, any_null));
+  return found.value(0, 0) == "t";
+}
+
 std::vector<KeyRange> split_key_ranges(pg::Connection& source, const std::string& query,
                                        const std::vector<std::string>& key, long long rows,
                                        int parts) {
@@ -99,11 +122,21 @@ std::vector<KeyRange> split_key_ranges(pg::Connection& source, const std::string
     if (i > 0) columns += ", ";
     columns += "q." + pg::quote_identifier(key[i]) + "::text";
   }
+  bool counted = false;
   for (int p = 1; p < parts; ++p) {
     long long offset = rows * p / parts - 1;
     pg::Result result = source.exec(fmt::format("SELECT {} FROM ({}\n) q{} OFFSET {} LIMIT 1",
                                                 columns, query, order_by(key), offset));
-    if (result.rows() == 0) break;
+    if (result.rows() == 0) {
+      if (counted) break;
+      // The estimate was too high: count, and split again.
+      rows = count_source_rows(source, query, key, {});
+      counted = true;
+      bounds.clear();
+      p = 0;
+      if (rows < parts * 2LL) break;
+      continue;
+    }
     KeyParts bound;
     for (int c = 0; c < result.columns(); ++c) bound.emplace_back(result.value(0, c));
     bounds.push_back(std::move(bound));

@@ -47,11 +47,20 @@ std::string source_chunk_sql(const pg::Connection* quoting, const std::string& q
                              const std::vector<std::string>& key, const KeyRange& range,
                              const std::optional<KeyParts>& after, long limit);
 
-// Counts the rows of `query` in `range` (for progress and range splitting).
+// Counts the rows of `query` in `range` (a full read of the range).
 long long count_source_rows(pg::Connection& source, const std::string& query,
                             const std::vector<std::string>& key, const KeyRange& range);
 
-// Splits the key space of `query` into `parts` ranges of about equal row counts.
+// The planner's estimate of the rows `query` returns, for progress: nothing is read.
+long long estimate_source_rows(pg::Connection& source, const std::string& query);
+
+// Whether a row of `query` has a NULL in a key column. Stops at the first such row; with an
+// index on the key the server answers without reading the table.
+bool has_null_key(pg::Connection& source, const std::string& query,
+                  const std::vector<std::string>& key);
+
+// Splits the key space of `query` into `parts` ranges of about equal row counts; `rows` is the
+// row count or an estimate of it (an estimate found too high is replaced by a count).
 std::vector<KeyRange> split_key_ranges(pg::Connection& source, const std::string& query,
                                        const std::vector<std::string>& key, long long rows,
                                        int parts);
