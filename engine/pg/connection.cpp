@@ -120,17 +120,22 @@ std::vector<Result> Connection::exec_each(std::string_view sql) {
   if (PQsendQuery(conn_, text.c_str()) != 1) throw_error(conn_, nullptr, role_, describe(sql));
   std::vector<Result> results;
   PGresult* failed = nullptr;
+  bool copied = false;
   while (PGresult* result = PQgetResult(conn_)) {
     ExecStatusType status = PQresultStatus(result);
-    // A COPY among the statements is refused (and left, so that the loop ends).
-    if (status == PGRES_COPY_IN) PQputCopyEnd(conn_, "mapengine: COPY is not allowed here");
-    if (status == PGRES_COPY_OUT) {
-      char* row = nullptr;
-      while (PQgetCopyData(conn_, &row, 0) > 0) PQfreemem(row);
-    }
-    if (failed == nullptr && status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK &&
-        status != PGRES_EMPTY_QUERY) {
-      failed = result;  // drained below: libpq needs every result read before the next query
+    if (status == PGRES_COPY_IN || status == PGRES_COPY_OUT) {
+      // A COPY among the statements is refused: ended at once, so that the loop ends.
+      copied = true;
+      if (status == PGRES_COPY_IN) {
+        PQputCopyEnd(conn_, "mapengine: COPY is not allowed here");
+      } else {
+        char* row = nullptr;
+        while (PQgetCopyData(conn_, &row, 0) > 0) PQfreemem(row);
+      }
+      PQclear(result);
+    } else if (failed == nullptr && status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK &&
+               status != PGRES_EMPTY_QUERY) {
+      failed = result;  // the rest is drained: libpq needs every result read
     } else if (failed == nullptr) {
       results.emplace_back(result);
     } else {
@@ -138,6 +143,7 @@ std::vector<Result> Connection::exec_each(std::string_view sql) {
     }
   }
   if (failed != nullptr) fail(failed, describe(sql));
+  if (copied) throw Error::internal(fmt::format("{}: COPY is not allowed here", describe(sql)));
   return results;
 }
 

@@ -272,6 +272,23 @@ TEST_CASE("lookup miss policies: null, default and fail", "[apply]") {
   }
 }
 
+TEST_CASE("a source row with a NULL legacy key stops apply before anything is written",
+          "[apply]") {
+  MigrationFixture f;
+  f.source.exec("CREATE TABLE parts (id int, name text);"
+                "INSERT INTO parts SELECT g, 'p' || g FROM generate_series(1, 20) g;"
+                "INSERT INTO parts VALUES (NULL, 'orphan');");
+  f.target.exec("CREATE TABLE parts (id uuid PRIMARY KEY, legacy_id int UNIQUE, name text);");
+  f.write_file("parts.yaml", "version: 1\ntable: parts\nsource: { query: SELECT * FROM parts, "
+                             "key: id }\ntarget: { legacy_key: legacy_id }\ncolumns:\n"
+                             "  id: { generate: uuid_v5 }\n  legacy_id: id\n  name: name\n");
+  CommandResult r = f.run("apply --no-progress parts.yaml");
+  INFO(r.out);
+  CHECK(r.exit_code == 1);
+  CHECK(r.out.find("source rows have a NULL legacy key (id)") != std::string::npos);
+  CHECK(f.target.scalar("SELECT count(*) FROM parts") == "0");
+}
+
 TEST_CASE("a self-referencing table resolves forward and backward references", "[apply]") {
   MigrationFixture f;
   f.source.exec("CREATE TABLE groups (id int PRIMARY KEY, parent_id int, name text);"

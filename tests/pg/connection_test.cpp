@@ -62,3 +62,47 @@ TEST_CASE("a connection failure hides the password", "[pg]") {
     CHECK(std::string(e.what()).find("source") != std::string::npos);
   }
 }
+
+TEST_CASE("exec_each runs several statements in one round trip and returns every result",
+          "[pg]") {
+  TestDatabase db;
+  Connection conn(db.url(), "target");
+  conn.exec("CREATE TABLE t (id int PRIMARY KEY)");
+  std::vector<mapengine::pg::Result> results = conn.exec_each(
+      "BEGIN; INSERT INTO t VALUES (1), (2); SELECT id FROM t ORDER BY id; SAVEPOINT s");
+  REQUIRE(results.size() == 4);
+  CHECK(results[1].affected() == 2);
+  REQUIRE(results[2].rows() == 2);
+  CHECK(results[2].value(1, 0) == "2");
+  CHECK(conn.in_transaction());
+  conn.exec("COMMIT");
+  CHECK(db.scalar("SELECT count(*) FROM t") == "2");
+}
+
+TEST_CASE("exec_each stops at the failing statement and throws its error", "[pg]") {
+  TestDatabase db;
+  Connection conn(db.url(), "target");
+  conn.exec("CREATE TABLE t (id int PRIMARY KEY)");
+  try {
+    conn.exec_each("BEGIN; INSERT INTO t VALUES (1); INSERT INTO t VALUES (1); INSERT INTO t "
+                   "VALUES (3)");
+    FAIL("a duplicate key was accepted");
+  } catch (const Error& e) {
+    CHECK(e.sqlstate() == "23505");
+  }
+  // The statements after the failure did not run, and the connection is usable again.
+  CHECK(conn.is_ok());
+  conn.exec("ROLLBACK");
+  CHECK(db.scalar("SELECT count(*) FROM t") == "0");
+  CHECK(conn.exec("SELECT 1").value(0, 0) == "1");
+}
+
+TEST_CASE("exec_each refuses a COPY and leaves the connection usable", "[pg]") {
+  TestDatabase db;
+  Connection conn(db.url(), "target");
+  conn.exec("CREATE TABLE t (id int)");
+  CHECK_THROWS_AS(conn.exec_each("COPY t FROM STDIN"), Error);
+  CHECK(conn.exec_each("SELECT 1; SELECT 2").size() == 2);
+  CHECK_THROWS_AS(conn.exec_each("COPY (SELECT 1) TO STDOUT"), Error);
+  CHECK(conn.exec("SELECT 3").value(0, 0) == "3");
+}

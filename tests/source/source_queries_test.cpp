@@ -1,0 +1,82 @@
+// The source-side questions apply asks before reading: how many rows (estimated), whether a key
+// is NULL anywhere, and where to split the key space into ranges.
+#include <catch2/catch.hpp>
+
+#include "engine/pg/connection.h"
+#include "engine/source/source_reader.h"
+#include "tests/support/test_database.h"
+
+using mapengine::KeyParts;
+using mapengine::KeyRange;
+using mapengine::pg::Connection;
+using mapengine::testing::TestDatabase;
+
+TEST_CASE("the row estimate is the planner's, without reading the rows", "[source]") {
+  TestDatabase db;
+  db.exec("CREATE TABLE t (id int PRIMARY KEY, v text);"
+          "INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 1000) g; ANALYZE t;");
+  Connection source(db.url(), "source");
+  // ANALYZE read every row of so small a table: the estimate is exact.
+  CHECK(mapengine::estimate_source_rows(source, "SELECT id, v FROM t") == 1000);
+  long long filtered = mapengine::estimate_source_rows(source, "SELECT id FROM t WHERE id <= 100");
+  CHECK(filtered > 0);
+  CHECK(filtered < 1000);
+}
+
+TEST_CASE("a NULL anywhere in the legacy key is found", "[source]") {
+  TestDatabase db;
+  db.exec("CREATE TABLE t (a int, b int); INSERT INTO t SELECT g, g FROM generate_series(1, 50) g;");
+  Connection source(db.url(), "source");
+  CHECK_FALSE(mapengine::has_null_key(source, "SELECT a, b FROM t", {"a"}));
+  CHECK_FALSE(mapengine::has_null_key(source, "SELECT a, b FROM t", {"a", "b"}));
+  db.exec("INSERT INTO t VALUES (51, NULL)");
+  CHECK_FALSE(mapengine::has_null_key(source, "SELECT a, b FROM t", {"a"}));
+  CHECK(mapengine::has_null_key(source, "SELECT a, b FROM t", {"a", "b"}));
+  // Rows the query filters out do not count.
+  CHECK_FALSE(mapengine::has_null_key(source, "SELECT a, b FROM t WHERE b IS NOT NULL", {"b"}));
+}
+
+namespace {
+
+// Rows of t in `range`, counted by the reader's own SQL.
+long long rows_in(Connection& source, const KeyRange& range) {
+  return mapengine::count_source_rows(source, "SELECT id FROM t", {"id"}, range);
+}
+
+}  // namespace
+
+TEST_CASE("key ranges split at real keys and cover every row once, whatever the estimate",
+          "[source]") {
+  TestDatabase db;
+  db.exec("CREATE TABLE t (id int PRIMARY KEY);"
+          "INSERT INTO t SELECT g * 3 FROM generate_series(1, 1000) g;");
+  Connection source(db.url(), "source");
+  // The true count, an estimate far too high (the first split finds no row there and counts),
+  // and one too low (the ranges are uneven but still cover everything).
+  long long rows = GENERATE(1000LL, 50000LL, 300LL);
+  CAPTURE(rows);
+  std::vector<KeyRange> ranges = mapengine::split_key_ranges(source, "SELECT id FROM t", {"id"},
+                                                             rows, 2);
+  REQUIRE(ranges.size() == 2);
+  CHECK_FALSE(ranges[0].lower);
+  REQUIRE(ranges[0].upper);
+  CHECK(ranges[1].lower == ranges[0].upper);
+  CHECK_FALSE(ranges[1].upper);
+  CHECK(rows_in(source, ranges[0]) + rows_in(source, ranges[1]) == 1000);
+  if (rows != 300) {
+    CHECK(*ranges[0].upper == KeyParts{"1500"});
+    CHECK(rows_in(source, ranges[0]) == 500);
+  }
+}
+
+TEST_CASE("a table too small to split stays one range", "[source]") {
+  TestDatabase db;
+  db.exec("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2), (3);");
+  Connection source(db.url(), "source");
+  // An estimate of 1000 for three rows: the count shows there is nothing to split.
+  std::vector<KeyRange> ranges =
+      mapengine::split_key_ranges(source, "SELECT id FROM t", {"id"}, 1000, 2);
+  REQUIRE(ranges.size() == 1);
+  CHECK_FALSE(ranges[0].lower);
+  CHECK_FALSE(ranges[0].upper);
+}
