@@ -232,7 +232,7 @@ RowResult RowProgram::process(const std::vector<Value>& fields, RowScratch& scra
           column.lookup != nullptr
               ? *column.lookup
               : scratch.batch_tables[static_cast<size_t>(column.batched_slot)];
-      if (const std::string* id = table.find(value.text())) {
+      if (std::optional<std::string_view> id = table.find(value.text())) {
         value.set_view(*id);
       } else {
         switch (column.on_missing) {

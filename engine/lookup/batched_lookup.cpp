@@ -2,6 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+
 #include "engine/common/error.h"
 #include "engine/pg/quote.h"
 
@@ -27,12 +31,24 @@ std::string text_array(const std::vector<std::string_view>& values, size_t begin
 // SQLSTATE class 22 (data exception): a value is not valid input for the match column's type.
 bool is_bad_input(const Error& e) { return e.sqlstate().rfind("22", 0) == 0; }
 
-// Per-entry cost of a loaded LookupTable on a 64-bit glibc build: the hash node (two strings,
-// the next pointer and the cached hash) as one allocation, plus its bucket pointer. A string
-// longer than the small-string buffer (15 bytes) adds its own allocation.
-constexpr long long kEntryBytes = 112;
-constexpr long long kSmallString = 15;
-constexpr long long kAllocationBytes = 16;
+// Resident bytes of a loaded LookupTable on a 64-bit build (see lookup_table.h):
+// - every pair: its key and id text plus an 8-byte header, back to back in the PairArena;
+// - dense keys: one 8-byte pair handle per value of the key span;
+// - other keys: absl::flat_hash_set of 8-byte handles, one control byte per slot, capacity
+//   2^k - 1 grown to keep it at most 7/8 full (16 more control bytes mirror the first group).
+constexpr long long kPairHeaderBytes = PairArena::kHeader;
+constexpr long long kHandleBytes = sizeof(PairArena::Pair);
+constexpr long long kSlotBytes = kHandleBytes + 1;
+
+// The slots of a flat_hash_set holding `entries` after inserting them one by one.
+long long hashed_capacity(long long entries) {
+  long long capacity = 1;
+  while (capacity - capacity / 8 < entries) capacity = capacity * 2 + 1;
+  return capacity;
+}
+
+// The SQL pattern of LookupTable::parse_canonical_int (the int64 range is checked apart).
+constexpr const char* kCanonicalInt = "^(0|-?[1-9][0-9]{0,18})$";
 
 }  // namespace
 
@@ -67,6 +83,7 @@ void BatchedLookup::fetch(pg::Connection& target, const std::vector<std::string_
                           LookupTable& into) const {
   into.clear();
   if (!values.empty()) fetch_range(target, values, 0, values.size(), into);
+  into.freeze();
 }
 
 void BatchedLookup::fetch_range(pg::Connection& target,
@@ -78,7 +95,7 @@ void BatchedLookup::fetch_range(pg::Connection& target,
     pg::Result rows = target.exec(sql_, params);
     for (int r = 0; r < rows.rows(); ++r) {
       if (rows.is_null(r, 0) || rows.is_null(r, 1)) continue;
-      into.insert(std::string(rows.value(r, 0)), std::string(rows.value(r, 1)));
+      into.insert(rows.value(r, 0), rows.value(r, 1));
     }
   } catch (const Error& e) {
     if (!is_bad_input(e)) throw;
@@ -90,17 +107,28 @@ void BatchedLookup::fetch_range(pg::Connection& target,
 }
 
 LookupSize estimate_lookup_size(pg::Connection& target, const LookupTarget& where) {
-  auto text_bytes = [](const char* column) {
-    return fmt::format("CASE WHEN octet_length({0}) > {1} THEN octet_length({0}) + 1 + {2} "
-                       "ELSE 0 END",
-                       column, kSmallString, kAllocationBytes);
-  };
+  // Duplicate legacy values count as entries: they are rare, and dropping them would need a
+  // DISTINCT over the whole lookup.
   pg::Result size = target.exec(fmt::format(
-      "SELECT count(*), coalesce(sum({} + {}), 0) FROM ({}) AS pairs(legacy_value, new_id)",
-      text_bytes("legacy_value"), text_bytes("new_id"), where.select_sql()));
+      "SELECT count(*), coalesce(sum(octet_length(legacy_value) + octet_length(new_id)), 0), "
+      "count(*) = count(n) AND coalesce(min(n) >= {} AND max(n) <= {}, false), "
+      "coalesce(max(n) - min(n) + 1, 0) "
+      "FROM (SELECT legacy_value, new_id, CASE WHEN legacy_value ~ '{}' "
+      "THEN legacy_value::numeric END AS n FROM ({}) AS pairs(legacy_value, new_id)) AS measured",
+      std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), kCanonicalInt,
+      where.select_sql()));
   LookupSize out;
   out.entries = std::stoll(std::string(size.value(0, 0)));
-  out.bytes = out.entries * kEntryBytes + std::stoll(std::string(size.value(0, 1)));
+  long long text_bytes = std::stoll(std::string(size.value(0, 1)));
+  bool integer_keys = size.value(0, 2) == "t";
+  double span = std::strtod(std::string(size.value(0, 3)).c_str(), nullptr);
+  out.bytes = out.entries * kPairHeaderBytes + text_bytes;
+  if (integer_keys &&
+      span <= static_cast<double>(LookupTable::dense_slots(static_cast<size_t>(out.entries)))) {
+    out.bytes += static_cast<long long>(span) * kHandleBytes;
+  } else if (out.entries > 0) {
+    out.bytes += hashed_capacity(out.entries) * kSlotBytes + 16;
+  }
   return out;
 }
 

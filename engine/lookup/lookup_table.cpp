@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <climits>
 #include <vector>
 
 #include "engine/common/error.h"
@@ -87,8 +89,115 @@ LookupTarget resolve_lookup(const spec::LookupSpec& lookup, const spec::MappingS
   return target;
 }
 
-void LookupTable::insert(std::string legacy, std::string id) {
-  if (!map_.emplace(std::move(legacy), std::move(id)).second) ++duplicates_;
+void LookupTable::insert(std::string_view legacy, std::string_view id) {
+  int64_t key = 0;
+  bool integer = integer_keys_ && parse_canonical_int(legacy, key);
+  if (integer) {
+    min_key_ = size_ == 0 ? key : std::min(min_key_, key);
+    max_key_ = size_ == 0 ? key : std::max(max_key_, key);
+  }
+  integer_keys_ = integer;
+  if (dense_) {
+    if (integer && insert_dense(key, legacy, id)) return;
+    make_hashed();
+  }
+  insert_hashed(legacy, id);
+}
+
+bool LookupTable::insert_dense(int64_t key, std::string_view legacy, std::string_view id) {
+  if (index_.empty()) {
+    base_ = key;
+    index_.resize(1);
+  }
+  uint64_t slot = static_cast<uint64_t>(key) - static_cast<uint64_t>(base_);
+  if (key >= base_ && slot < index_.size()) {
+    if (!index_[slot].empty()) {
+      ++duplicates_;
+      return true;
+    }
+  } else {
+    // A new key outside the index (min_key_ and max_key_ already include it).
+    uint64_t span = static_cast<uint64_t>(max_key_) - static_cast<uint64_t>(min_key_) + 1;
+    uint64_t slots = dense_slots(size_ + 1);
+    if (span > slots || span == 0) return false;  // 0: the whole int64 range wrapped around
+    if (key > base_) {
+      index_.resize(slot + 1);  // the vector grows geometrically
+    } else {
+      // Extending downwards shifts the index: leave room below, as much again as the index
+      // (within the bound), so that keys arriving in descending order cost amortised O(1).
+      uint64_t needed = static_cast<uint64_t>(base_) - static_cast<uint64_t>(key);
+      uint64_t room = std::min<uint64_t>(index_.size(), slots - span);
+      room = std::min(room, static_cast<uint64_t>(key) - static_cast<uint64_t>(INT64_MIN));
+      std::vector<PairArena::Pair> grown(needed + room + index_.size());
+      std::copy(index_.begin(), index_.end(),
+                grown.begin() + static_cast<ptrdiff_t>(needed + room));
+      index_.swap(grown);
+      base_ = static_cast<int64_t>(static_cast<uint64_t>(key) - room);
+      slot = room;
+    }
+  }
+  index_[slot] = pairs_.add(legacy, id);
+  ++size_;
+  return true;
+}
+
+void LookupTable::insert_hashed(std::string_view legacy, std::string_view id) {
+  size_t before = hashed_.size();
+  hashed_.lazy_emplace(legacy, [&](const auto& construct) { construct(pairs_.add(legacy, id)); });
+  if (hashed_.size() == before) {
+    ++duplicates_;
+  } else {
+    ++size_;
+  }
+}
+
+void LookupTable::make_hashed() {
+  hashed_.reserve(size_);
+  for (PairArena::Pair pair : index_) {
+    if (!pair.empty()) hashed_.insert(pair);
+  }
+  std::vector<PairArena::Pair>().swap(index_);
+  dense_ = false;
+}
+
+void LookupTable::freeze() {
+  if (size_ == 0) return;
+  uint64_t span = static_cast<uint64_t>(max_key_) - static_cast<uint64_t>(min_key_) + 1;
+  if (dense_) {
+    // Room left below the keys for descending inserts is no longer needed.
+    if (base_ != min_key_) {
+      uint64_t first = static_cast<uint64_t>(min_key_) - static_cast<uint64_t>(base_);
+      std::vector<PairArena::Pair> index(index_.begin() + static_cast<ptrdiff_t>(first),
+                                         index_.begin() + static_cast<ptrdiff_t>(first + span));
+      index_.swap(index);
+      base_ = min_key_;
+    }
+    return;
+  }
+  if (!integer_keys_ || span == 0 || span > dense_slots(size_)) return;
+  std::vector<PairArena::Pair> index(span);
+  for (PairArena::Pair pair : hashed_) {
+    int64_t key = 0;
+    parse_canonical_int(pair.key(), key);  // every key is one (integer_keys_)
+    index[static_cast<uint64_t>(key) - static_cast<uint64_t>(min_key_)] = pair;
+  }
+  index_.swap(index);
+  base_ = min_key_;
+  decltype(hashed_)().swap(hashed_);  // clear() would keep the slots
+  dense_ = true;
+}
+
+void LookupTable::clear() {
+  pairs_.clear();
+  dense_ = true;
+  base_ = 0;
+  index_.clear();
+  hashed_.clear();
+  size_ = 0;
+  duplicates_ = 0;
+  integer_keys_ = true;
+  min_key_ = 0;
+  max_key_ = 0;
 }
 
 LookupTable LookupTable::load(pg::Connection& target, const LookupTarget& where) {
@@ -100,9 +209,10 @@ LookupTable LookupTable::load(pg::Connection& target, const LookupTarget& where)
                         fields[0].is_null() || fields[1].is_null()) {
                       return true;
                     }
-                    table.insert(std::string(fields[0].text()), std::string(fields[1].text()));
+                    table.insert(fields[0].text(), fields[1].text());
                     return true;
                   });
+  table.freeze();
   return table;
 }
 
