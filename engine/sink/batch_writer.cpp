@@ -261,10 +261,28 @@ RejectRecord BatchWriter::reject_of(pg::Connection& target, const BatchRow& row,
 BatchOutcome BatchWriter::write(pg::Connection& target, const Batch& batch, int range_no,
                                 const std::vector<std::string>& previous_key,
                                 bool range_done) const {
+  // Most batches have no row the server refuses: they are written without a savepoint, which
+  // would make every row a subtransaction's (about 3 % slower on the server). A batch with a
+  // refused row is rolled back whole and written again with one.
+  try {
+    return write_transaction(target, batch, range_no, previous_key, range_done, false);
+  } catch (const Error& e) {
+    if (!is_row_error(e) || !target.is_ok()) throw;
+  }
+  BatchOutcome outcome =
+      write_transaction(target, batch, range_no, previous_key, range_done, true);
+  ++outcome.attempts;  // the first attempt, rolled back
+  return outcome;
+}
+
+BatchOutcome BatchWriter::write_transaction(pg::Connection& target, const Batch& batch,
+                                            int range_no,
+                                            const std::vector<std::string>& previous_key,
+                                            bool range_done, bool careful) const {
   BatchOutcome outcome;
   // One round trip opens the transaction: its local settings (nothing may rely on session
-  // state behind a transaction-mode pooler), the lease check, and the savepoint that lets a
-  // rejected row be taken out and the rest written again.
+  // state behind a transaction-mode pooler), the lease check, and when careful the savepoint
+  // that lets a refused row be taken out and the rest written again.
   bool renew = renewal_.due();
   std::vector<std::string> opening = {
       "BEGIN",
@@ -282,7 +300,7 @@ BatchOutcome BatchWriter::write(pg::Connection& target, const Batch& batch, int 
                                       holder)
                         : fmt::format("SELECT FROM mapengine.mappings WHERE {} FOR SHARE", holder));
   if (!insert_from_stage_.empty() && !batch.rows.empty()) opening.push_back(create_stage_);
-  opening.push_back(fmt::format("SAVEPOINT {}", kAttempt));
+  if (careful) opening.push_back(fmt::format("SAVEPOINT {}", kAttempt));
   try {
     std::vector<pg::Result> opened = target.exec_each(fmt::format("{}", fmt::join(opening, "; ")));
     const pg::Result& lease = opened.at(lease_check);
@@ -297,7 +315,12 @@ BatchOutcome BatchWriter::write(pg::Connection& target, const Batch& batch, int 
     std::vector<bool> refused(batch.rows.size(), false);
     std::vector<size_t> all(batch.rows.size());
     for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-    outcome.written = write_rows(target, batch, std::move(all), rejects, refused, outcome);
+    if (careful) {
+      outcome.written = write_rows(target, batch, std::move(all), rejects, refused, outcome);
+    } else if (!all.empty()) {
+      ++outcome.attempts;
+      outcome.written = attempt(target, batch, all);
+    }
     long attempted = 0;
     for (bool r : refused) attempted += r ? 0 : 1;
     if (mapping_.mode == spec::WriteMode::kSkipExisting) {

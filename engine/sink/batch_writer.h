@@ -92,6 +92,10 @@ class BatchWriter {
                      const std::vector<std::string>& previous_key, bool range_done) const;
 
  private:
+  // write() in one transaction; `careful` writes under a savepoint and takes refused rows out.
+  BatchOutcome write_transaction(pg::Connection& target, const Batch& batch, int range_no,
+                                 const std::vector<std::string>& previous_key, bool range_done,
+                                 bool careful) const;
   // Tries to write rows[indexes] under the savepoint the transaction holds; refused rows are
   // added to `rejects`. Returns rows written.
   long write_rows(pg::Connection& target, const Batch& batch, std::vector<size_t> indexes,
