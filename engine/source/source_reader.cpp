@@ -112,6 +112,12 @@ std::vector<KeyRange> split_key_ranges(pg::Connection& source, const std::string
                                        const std::vector<std::string>& key, long long rows,
                                        int parts) {
   std::vector<KeyRange> ranges;
+  bool counted = false;
+  if (parts > 1 && rows < parts * 2LL) {
+    // Too few rows to split, or an estimate too low: count before giving up.
+    rows = count_source_rows(source, query, key, {});
+    counted = true;
+  }
   if (parts <= 1 || rows < parts * 2LL) {
     ranges.push_back({});
     return ranges;
@@ -122,7 +128,6 @@ std::vector<KeyRange> split_key_ranges(pg::Connection& source, const std::string
     if (i > 0) columns += ", ";
     columns += "q." + pg::quote_identifier(key[i]) + "::text";
   }
-  bool counted = false;
   for (int p = 1; p < parts; ++p) {
     long long offset = rows * p / parts - 1;
     pg::Result result = source.exec(fmt::format("SELECT {} FROM ({}\n) q{} OFFSET {} LIMIT 1",

@@ -60,7 +60,8 @@ bool has_null_key(pg::Connection& source, const std::string& query,
                   const std::vector<std::string>& key);
 
 // Splits the key space of `query` into `parts` ranges of about equal row counts; `rows` is the
-// row count or an estimate of it (an estimate found too high is replaced by a count).
+// row count or an estimate of it (a count replaces an estimate found too high, or too low to
+// split).
 std::vector<KeyRange> split_key_ranges(pg::Connection& source, const std::string& query,
                                        const std::vector<std::string>& key, long long rows,
                                        int parts);
