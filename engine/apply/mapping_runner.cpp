@@ -299,11 +299,11 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
   int batch_size = options.batch_size > 0 ? options.batch_size : mapping.batch_size;
 
   // The legacy key must be non-NULL: rows with a NULL key could be neither ordered nor resumed.
-  if (has_null_key(source, mapping.source_query, mapping.key)) {
+  if (auto row = find_null_key(source, mapping.source_query, mapping.key)) {
     throw Error(ErrorKind::kData,
-                fmt::format("{}: source rows have a NULL legacy key ({}); filter them in "
-                            "source.query or choose another key",
-                            mapping.name, fmt::join(mapping.key, ", ")));
+                fmt::format("{}: source rows have a NULL legacy key ({}), for example {}; filter "
+                            "them in source.query or choose another key",
+                            mapping.name, fmt::join(mapping.key, ", "), row->substr(0, 200)));
   }
   // Progress needs only the planner's estimate; a max_rejects percentage is of the rows the
   // mapping reads in all, so it takes a count.

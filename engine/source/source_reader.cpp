@@ -96,16 +96,17 @@ long long estimate_source_rows(pg::Connection& source, const std::string& query)
   return rows.is_number() ? std::max(0LL, rows.get<long long>()) : 0;
 }
 
-bool has_null_key(pg::Connection& source, const std::string& query,
-                  const std::vector<std::string>& key) {
+std::optional<std::string> find_null_key(pg::Connection& source, const std::string& query,
+                                         const std::vector<std::string>& key) {
   std::string any_null;
   for (const auto& column : key) {
     any_null += fmt::format("{}q.{} IS NULL", any_null.empty() ? "" : " OR ",
                             pg::quote_identifier(column));
   }
-  pg::Result found = source.exec(
-      fmt::format("SELECT EXISTS (SELECT FROM ({}\n) q WHERE {})", query, any_null));
-  return found.value(0, 0) == "t";
+  pg::Result found = source.exec(fmt::format(
+      "SELECT row_to_json(q)::text FROM ({}\n) q WHERE {} LIMIT 1", query, any_null));
+  if (found.rows() == 0) return std::nullopt;
+  return std::string(found.value(0, 0));
 }
 
 std::vector<KeyRange> split_key_ranges(pg::Connection& source, const std::string& query,

@@ -54,10 +54,10 @@ long long count_source_rows(pg::Connection& source, const std::string& query,
 // The planner's estimate of the rows `query` returns, for progress: nothing is read.
 long long estimate_source_rows(pg::Connection& source, const std::string& query);
 
-// Whether a row of `query` has a NULL in a key column. Stops at the first such row; with an
-// index on the key the server answers without reading the table.
-bool has_null_key(pg::Connection& source, const std::string& query,
-                  const std::vector<std::string>& key);
+// The first row of `query` (as JSON text) with a NULL in a key column, or nullopt. Stops at the
+// first such row; with an index on the key the server answers without reading the table.
+std::optional<std::string> find_null_key(pg::Connection& source, const std::string& query,
+                                         const std::vector<std::string>& key);
 
 // Splits the key space of `query` into `parts` ranges of about equal row counts; `rows` is the
 // row count or an estimate of it (a count replaces an estimate found too high, or too low to

@@ -285,7 +285,8 @@ TEST_CASE("a source row with a NULL legacy key stops apply before anything is wr
   CommandResult r = f.run("apply --no-progress parts.yaml");
   INFO(r.out);
   CHECK(r.exit_code == 1);
-  CHECK(r.out.find("source rows have a NULL legacy key (id)") != std::string::npos);
+  CHECK(r.out.find("source rows have a NULL legacy key (id), for example "
+                   "{\"id\":null,\"name\":\"orphan\"}") != std::string::npos);
   CHECK(f.target.scalar("SELECT count(*) FROM parts") == "0");
 }
 

@@ -27,13 +27,14 @@ TEST_CASE("a NULL anywhere in the legacy key is found", "[source]") {
   TestDatabase db;
   db.exec("CREATE TABLE t (a int, b int); INSERT INTO t SELECT g, g FROM generate_series(1, 50) g;");
   Connection source(db.url(), "source");
-  CHECK_FALSE(mapengine::has_null_key(source, "SELECT a, b FROM t", {"a"}));
-  CHECK_FALSE(mapengine::has_null_key(source, "SELECT a, b FROM t", {"a", "b"}));
+  CHECK_FALSE(mapengine::find_null_key(source, "SELECT a, b FROM t", {"a"}));
+  CHECK_FALSE(mapengine::find_null_key(source, "SELECT a, b FROM t", {"a", "b"}));
   db.exec("INSERT INTO t VALUES (51, NULL)");
-  CHECK_FALSE(mapengine::has_null_key(source, "SELECT a, b FROM t", {"a"}));
-  CHECK(mapengine::has_null_key(source, "SELECT a, b FROM t", {"a", "b"}));
+  CHECK_FALSE(mapengine::find_null_key(source, "SELECT a, b FROM t", {"a"}));
+  CHECK(mapengine::find_null_key(source, "SELECT a, b FROM t", {"a", "b"}) ==
+        std::optional<std::string>(R"({"a":51,"b":null})"));
   // Rows the query filters out do not count.
-  CHECK_FALSE(mapengine::has_null_key(source, "SELECT a, b FROM t WHERE b IS NOT NULL", {"b"}));
+  CHECK_FALSE(mapengine::find_null_key(source, "SELECT a, b FROM t WHERE b IS NOT NULL", {"b"}));
 }
 
 namespace {
