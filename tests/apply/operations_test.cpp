@@ -99,10 +99,7 @@ TEST_CASE("batches lost under a running apply stop it instead of being skipped, 
   std::string log = f.dir + "/apply.log";
   int pid = f.start("apply --no-progress --batch-size 100 parts.yaml", log);
   REQUIRE(pid > 0);
-  for (int i = 0; i < 3000 && f.committed_batches() < 6; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  REQUIRE(f.committed_batches() >= 6);
+  REQUIRE(f.wait_for_batches(6, std::chrono::seconds(30)));
   // What a server crash does to batches committed with synchronous_commit off: rows, rejects
   // and checkpoint go back together. The checkpoint row is locked first, so that no batch
   // commits in between.
@@ -137,9 +134,7 @@ TEST_CASE("Ctrl-C (SIGINT) mid-run leaves no partial batch and resume completes"
   std::string log = f.dir + "/apply.log";
   int pid = f.start("apply --no-progress parts.yaml", log);
   REQUIRE(pid > 0);
-  for (int i = 0; i < 500 && f.committed_batches() < 3; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
+  f.wait_for_batches(3, std::chrono::seconds(5));
   kill(pid, SIGINT);
   wait_for_exit(pid);
   std::string output = read_file(log);

@@ -1,6 +1,8 @@
 #include "tests/support/migration_fixture.h"
 
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "engine/pg/connection.h"
 
@@ -37,6 +39,16 @@ long long MigrationFixture::committed_batches() const {
   } catch (...) {
     return 0;  // the state schema does not exist yet
   }
+}
+
+bool MigrationFixture::wait_for_batches(long long batches,
+                                        std::chrono::milliseconds timeout) const {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (committed_batches() < batches) {
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return true;
 }
 
 std::string MigrationFixture::target_rows(const std::string& query) const {

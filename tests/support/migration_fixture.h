@@ -2,6 +2,7 @@
 // way to run the mapengine binary against them. Each fixture has its own databases.
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "tests/support/test_database.h"
@@ -24,6 +25,8 @@ class MigrationFixture {
   int start(const std::string& args, const std::string& log) const;
   // Batches committed so far in all ranges (0 before the state schema exists).
   long long committed_batches() const;
+  // Waits until at least `batches` are committed, up to `timeout`; whether they were.
+  bool wait_for_batches(long long batches, std::chrono::milliseconds timeout) const;
   // Environment assignments for the two databases (shell-quoted).
   std::string env() const;
   // All rows of `query` on the target, one line per row, columns separated by '|'.
