@@ -281,35 +281,18 @@ BatchOutcome BatchWriter::write_transaction(pg::Connection& target, const Batch&
                                             bool range_done, bool careful) const {
   BatchOutcome outcome;
   // One round trip opens the transaction: its local settings (nothing may rely on session
-  // state behind a transaction-mode pooler), the lease check, and when careful the savepoint
-  // that lets a refused row be taken out and the rest written again.
-  bool renew = renewal_.due();
+  // state behind a transaction-mode pooler) and, when careful, the savepoint that lets a
+  // refused row be taken out and the rest written again.
   std::vector<std::string> opening = {
       "BEGIN",
       fmt::format("SET LOCAL statement_timeout = {}",
                   target.quote_literal(settings_.statement_timeout)),
       fmt::format("SET LOCAL lock_timeout = {}", target.quote_literal(settings_.lock_timeout))};
   if (!settings_.synchronous_commit) opening.emplace_back("SET LOCAL synchronous_commit = off");
-  std::string holder =
-      fmt::format("mapping = {} AND lease_owner = {}", target.quote_literal(mapping_.name),
-                  target.quote_literal(lease_owner_));
-  const size_t lease_check = opening.size();
-  opening.push_back(renew
-                        ? fmt::format("UPDATE mapengine.mappings SET lease_until = "
-                                      "clock_timestamp() + interval '5 minutes' WHERE {}",
-                                      holder)
-                        : fmt::format("SELECT FROM mapengine.mappings WHERE {} FOR SHARE", holder));
   if (!insert_from_stage_.empty() && !batch.rows.empty()) opening.push_back(create_stage_);
   if (careful) opening.push_back(fmt::format("SAVEPOINT {}", kAttempt));
   try {
-    std::vector<pg::Result> opened = target.exec_each(fmt::format("{}", fmt::join(opening, "; ")));
-    const pg::Result& lease = opened.at(lease_check);
-    if ((renew ? lease.affected() : lease.rows()) != 1) {
-      throw Error::conflict(fmt::format(
-          "{}: this process no longer holds the mapping's lease (another mapengine took it "
-          "over); stopping without writing",
-          mapping_.name));
-    }
+    target.exec_each(fmt::format("{}", fmt::join(opening, "; ")));
 
     std::vector<RejectRecord> rejects = batch.rejects;
     std::vector<bool> refused(batch.rows.size(), false);
@@ -380,22 +363,42 @@ BatchOutcome BatchWriter::write_transaction(pg::Connection& target, const Batch&
       target.copy_in_end();
     }
 
+    // The lease is checked last, in the statement that moves the checkpoint: holding the lease
+    // row's share lock from the start made each row's foreign-key checks about 4 % slower on
+    // the server. A takeover (an UPDATE of the lease row) either came first, and this batch
+    // rolls back, or waits for this commit.
     // The checkpoint must still be where this process's previous batch left it. If it is not,
     // batches this process saw committed are gone (a server crash lost asynchronously committed
     // transactions) or someone else wrote the range: going on would skip rows.
-    pg::Result checkpoint = target.exec(
-        "UPDATE mapengine.checkpoints SET last_key = COALESCE($3::jsonb, last_key), done = $4, "
-        "rows_read = rows_read + $5, rows_written = rows_written + $6, "
-        "rows_rejected = rows_rejected + $7, rows_skipped = rows_skipped + $8, "
-        "batches = batches + 1, updated_at = clock_timestamp() "
-        "WHERE mapping = $1 AND range_no = $2 AND last_key IS NOT DISTINCT FROM $9::jsonb",
+    bool renew = renewal_.due();
+    pg::Result moved = target.exec(
+        std::string("WITH lease AS (") +
+            (renew ? "UPDATE mapengine.mappings SET lease_until = clock_timestamp() + "
+                     "interval '5 minutes' WHERE mapping = $1 AND lease_owner = $10 RETURNING 1"
+                   : "SELECT FROM mapengine.mappings WHERE mapping = $1 AND lease_owner = $10 "
+                     "FOR SHARE") +
+            "), advanced AS (UPDATE mapengine.checkpoints SET "
+            "last_key = COALESCE($3::jsonb, last_key), done = $4, "
+            "rows_read = rows_read + $5, rows_written = rows_written + $6, "
+            "rows_rejected = rows_rejected + $7, rows_skipped = rows_skipped + $8, "
+            "batches = batches + 1, updated_at = clock_timestamp() "
+            "WHERE mapping = $1 AND range_no = $2 AND last_key IS NOT DISTINCT FROM $9::jsonb "
+            "AND EXISTS (SELECT FROM lease) RETURNING 1) "
+            "SELECT EXISTS (SELECT FROM lease), EXISTS (SELECT FROM advanced)",
         {mapping_.name, std::to_string(range_no),
          batch.last_key.empty() ? std::nullopt : std::optional(key_json(batch.last_key)),
          std::string(range_done ? "true" : "false"), std::to_string(batch.rows_read),
          std::to_string(outcome.written), std::to_string(outcome.rejected),
          std::to_string(outcome.skipped),
-         previous_key.empty() ? std::nullopt : std::optional(key_json(previous_key))});
-    if (checkpoint.affected() != 1) {
+         previous_key.empty() ? std::nullopt : std::optional(key_json(previous_key)),
+         lease_owner_});
+    if (moved.value(0, 0) != "t") {
+      throw Error::conflict(fmt::format(
+          "{}: this process no longer holds the mapping's lease (another mapengine took it "
+          "over); stopping without writing",
+          mapping_.name));
+    }
+    if (moved.value(0, 1) != "t") {
       throw Error::conflict(fmt::format(
           "{}: range {}: the checkpoint is not where this process's last committed batch left "
           "it (the server lost committed batches, for example in a crash with --async-commit, "

@@ -197,6 +197,36 @@ TEST_CASE("a second apply of a mapping another live process holds is refused, na
   CHECK(f.run("apply --no-progress parts.yaml").exit_code == 0);
 }
 
+TEST_CASE("a batch whose lease is taken over while it writes rolls back whole", "[apply][lock]") {
+  MigrationFixture f;
+  make_parts(f, 2000);
+  // The first batch's COPY waits behind this lock while another process takes the lease.
+  mapengine::pg::Connection blocker(f.target.url(), "test");
+  blocker.exec("BEGIN");
+  blocker.exec("LOCK TABLE parts IN SHARE MODE");
+  std::string log = f.dir + "/apply.log";
+  int pid = f.start("apply --no-progress parts.yaml", log);
+  REQUIRE(pid > 0);
+  bool waiting = false;
+  for (int i = 0; i < 600 && !waiting; ++i) {
+    waiting = f.target.scalar("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+                              "'Lock' AND query LIKE 'COPY%parts%'") == "1";
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(waiting);
+  // The takeover does not wait for the batch in flight: it holds no lock on the lease yet.
+  mapengine::pg::Connection thief(f.target.url(), "test");
+  thief.exec("SET lock_timeout = '10s'");
+  thief.exec("UPDATE mapengine.mappings SET lease_owner = 'builder-7:4242:99'");
+  blocker.exec("COMMIT");
+  wait_for_exit(pid);
+  std::string output = read_file(log);
+  INFO(output);
+  CHECK(output.find("no longer holds the mapping's lease") != std::string::npos);
+  CHECK(f.target.scalar("SELECT count(*) FROM parts") == "0");
+  CHECK(f.target.scalar("SELECT batches FROM mapengine.checkpoints") == "0");
+}
+
 TEST_CASE("an older mapengine refuses a newer state schema", "[apply][state]") {
   MigrationFixture f;
   make_parts(f, 10);
