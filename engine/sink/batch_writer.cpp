@@ -226,6 +226,20 @@ long BatchWriter::write_rows(pg::Connection& target, const Batch& batch,
   return written;
 }
 
+bool BatchWriter::holds_lease(pg::Connection& target) const {
+  return target
+             .exec("SELECT FROM mapengine.mappings WHERE mapping = $1 AND lease_owner = $2",
+                   {mapping_.name, lease_owner_})
+             .rows() == 1;
+}
+
+Error BatchWriter::lease_lost() const {
+  return Error::conflict(fmt::format(
+      "{}: this process no longer holds the mapping's lease (another mapengine took it over); "
+      "stopping without writing",
+      mapping_.name));
+}
+
 RejectRecord BatchWriter::reject_of(pg::Connection& target, const BatchRow& row, const Batch& batch,
                                     const Error& e) const {
   RejectRecord reject;
@@ -269,6 +283,9 @@ BatchOutcome BatchWriter::write(pg::Connection& target, const Batch& batch, int 
   } catch (const Error& e) {
     if (!is_row_error(e) || !target.is_ok()) throw;
   }
+  // Rows refused because another process took the mapping over (and wrote the same keys) are
+  // not this batch's to set aside one by one: the batch would roll back at its lease check.
+  if (!holds_lease(target)) throw lease_lost();
   BatchOutcome outcome =
       write_transaction(target, batch, range_no, previous_key, range_done, true);
   ++outcome.attempts;  // the first attempt, rolled back
@@ -392,12 +409,7 @@ BatchOutcome BatchWriter::write_transaction(pg::Connection& target, const Batch&
          std::to_string(outcome.skipped),
          previous_key.empty() ? std::nullopt : std::optional(key_json(previous_key)),
          lease_owner_});
-    if (moved.value(0, 0) != "t") {
-      throw Error::conflict(fmt::format(
-          "{}: this process no longer holds the mapping's lease (another mapengine took it "
-          "over); stopping without writing",
-          mapping_.name));
-    }
+    if (moved.value(0, 0) != "t") throw lease_lost();
     if (moved.value(0, 1) != "t") {
       throw Error::conflict(fmt::format(
           "{}: range {}: the checkpoint is not where this process's last committed batch left "

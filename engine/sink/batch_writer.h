@@ -87,7 +87,7 @@ class BatchWriter {
   // Writes `batch` for key range `range_no`, whose checkpoint must hold `previous_key` (the
   // last key of the batch committed before; empty for none). Throws Error on anything but
   // per-row refusals (the transaction is then rolled back; the caller may retry transient
-  // errors); Error(kConflict) when the checkpoint is elsewhere.
+  // errors); Error(kConflict) when the checkpoint is elsewhere or the lease was taken over.
   BatchOutcome write(pg::Connection& target, const Batch& batch, int range_no,
                      const std::vector<std::string>& previous_key, bool range_done) const;
 
@@ -104,6 +104,11 @@ class BatchWriter {
   // One attempt inside a savepoint; returns rows written or throws.
   long attempt(pg::Connection& target, const Batch& batch,
                const std::vector<size_t>& indexes) const;
+
+  // Whether this process still holds the mapping's lease (read outside any transaction).
+  bool holds_lease(pg::Connection& target) const;
+  // The error of a batch that finds its lease taken over.
+  Error lease_lost() const;
 
   // The reject for `row`, which the server refused with `e`.
   RejectRecord reject_of(pg::Connection& target, const BatchRow& row, const Batch& batch,

@@ -200,6 +200,14 @@ TEST_CASE("a second apply of a mapping another live process holds is refused, na
 TEST_CASE("a batch whose lease is taken over while it writes rolls back whole", "[apply][lock]") {
   MigrationFixture f;
   make_parts(f, 2000);
+  std::string theirs;
+  SECTION("the batch's rows are all new") {}
+  SECTION("the taker already wrote one of the batch's rows") {
+    // The batch's COPY is refused: the row is not set aside as a reject, the lease decides.
+    f.target.exec("INSERT INTO parts SELECT gen_random_uuid(), 1, id, 'theirs' FROM makers "
+                  "WHERE legacy_id = 1");
+    theirs = "1|theirs\n";
+  }
   // The first batch's COPY waits behind this lock while another process takes the lease.
   mapengine::pg::Connection blocker(f.target.url(), "test");
   blocker.exec("BEGIN");
@@ -223,8 +231,9 @@ TEST_CASE("a batch whose lease is taken over while it writes rolls back whole", 
   std::string output = read_file(log);
   INFO(output);
   CHECK(output.find("no longer holds the mapping's lease") != std::string::npos);
-  CHECK(f.target.scalar("SELECT count(*) FROM parts") == "0");
+  CHECK(f.target_rows("SELECT legacy_id, label FROM parts") == theirs);
   CHECK(f.target.scalar("SELECT batches FROM mapengine.checkpoints") == "0");
+  CHECK(f.target.scalar("SELECT count(*) FROM mapengine.rejects") == "0");
 }
 
 TEST_CASE("an older mapengine refuses a newer state schema", "[apply][state]") {
