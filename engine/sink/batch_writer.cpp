@@ -380,10 +380,11 @@ BatchOutcome BatchWriter::write_transaction(pg::Connection& target, const Batch&
       target.copy_in_end();
     }
 
-    // The lease is checked last, in the statement that moves the checkpoint: holding the lease
-    // row's share lock from the start made each row's foreign-key checks about 4 % slower on
-    // the server. A takeover (an UPDATE of the lease row) either came first, and this batch
-    // rolls back, or waits for this commit.
+    // The lease is checked last, in the statement that moves the checkpoint, so its row is
+    // locked only for the end of the batch. A takeover (an UPDATE of the lease row) either came
+    // first, and this batch rolls back, or waits for this commit. (Checked before the rows, the
+    // server's foreign-key checks of the rows measured slower: 3 to 4.5 % of the writing
+    // backend's CPU in ResourceOwnerRememberTupleDesc, against 1 to 1.9 % checked last.)
     // The checkpoint must still be where this process's previous batch left it. If it is not,
     // batches this process saw committed are gone (a server crash lost asynchronously committed
     // transactions) or someone else wrote the range: going on would skip rows.
