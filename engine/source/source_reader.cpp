@@ -109,6 +109,60 @@ std::optional<std::string> find_null_key(pg::Connection& source, const std::stri
   return std::string(found.value(0, 0));
 }
 
+namespace {
+
+// The rows at 0-based positions `offsets` (ascending) of `select_sql`, found in ONE pass with a
+// cursor: the cost is a read up to the last offset, where one OFFSET query per split point
+// would read up to each of them. Stops early when the rows end; `rows_passed` is then the
+// number of rows there are.
+struct SplitPoints {
+  std::vector<KeyParts> bounds;
+  bool ended = false;
+  long long rows_passed = 0;
+};
+
+SplitPoints find_split_points(pg::Connection& source, const std::string& select_sql,
+                              const std::vector<long long>& offsets) {
+  SplitPoints found;
+  source.exec("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY");
+  try {
+    source.exec("DECLARE mapengine_split NO SCROLL CURSOR FOR " + select_sql);
+    long long position = 0;  // rows the cursor has passed
+    for (long long offset : offsets) {
+      if (offset > position) {
+        long long skip = offset - position;
+        position += source.exec(fmt::format("MOVE FORWARD {} IN mapengine_split", skip)).affected();
+        if (position < offset) {
+          found.ended = true;
+          break;
+        }
+      }
+      pg::Result row = source.exec("FETCH NEXT FROM mapengine_split");
+      if (row.rows() == 0) {
+        found.ended = true;
+        break;
+      }
+      ++position;
+      KeyParts bound;
+      for (int c = 0; c < row.columns(); ++c) bound.emplace_back(row.value(0, c));
+      found.bounds.push_back(std::move(bound));
+    }
+    found.rows_passed = position;
+    source.exec("COMMIT");
+  } catch (...) {
+    if (source.is_ok() && source.in_transaction()) {
+      try {
+        source.exec("ROLLBACK");
+      } catch (...) {
+      }
+    }
+    throw;
+  }
+  return found;
+}
+
+}  // namespace
+
 std::vector<KeyRange> split_key_ranges(pg::Connection& source, const std::string& query,
                                        const std::vector<std::string>& key, long long rows,
                                        int parts) {
@@ -123,32 +177,27 @@ std::vector<KeyRange> split_key_ranges(pg::Connection& source, const std::string
     ranges.push_back({});
     return ranges;
   }
-  std::vector<KeyParts> bounds;
   std::string columns;
   for (size_t i = 0; i < key.size(); ++i) {
     if (i > 0) columns += ", ";
     columns += "q." + pg::quote_identifier(key[i]) + "::text";
   }
-  for (int p = 1; p < parts; ++p) {
-    long long offset = rows * p / parts - 1;
-    pg::Result result = source.exec(fmt::format("SELECT {} FROM ({}\n) q{} OFFSET {} LIMIT 1",
-                                                columns, query, order_by(key), offset));
-    if (result.rows() == 0) {
-      if (counted) break;
-      // The estimate was too high: count, and split again.
-      rows = count_source_rows(source, query, key, {});
-      counted = true;
-      bounds.clear();
-      p = 0;
-      if (rows < parts * 2LL) break;
-      continue;
-    }
-    KeyParts bound;
-    for (int c = 0; c < result.columns(); ++c) bound.emplace_back(result.value(0, c));
-    bounds.push_back(std::move(bound));
+  const std::string select_sql =
+      fmt::format("SELECT {} FROM ({}\n) q{}", columns, query, order_by(key));
+  auto offsets_for = [parts](long long total) {
+    std::vector<long long> offsets;
+    for (int p = 1; p < parts; ++p) offsets.push_back(total * p / parts - 1);
+    return offsets;
+  };
+  SplitPoints points = find_split_points(source, select_sql, offsets_for(rows));
+  if (points.ended && !counted) {
+    // The estimate was too high: the pass found how many rows there are; split again.
+    rows = points.rows_passed;
+    points = SplitPoints{};
+    if (rows >= parts * 2LL) points = find_split_points(source, select_sql, offsets_for(rows));
   }
   std::optional<KeyParts> lower;
-  for (auto& bound : bounds) {
+  for (auto& bound : points.bounds) {
     ranges.push_back({lower, bound});
     lower = bound;
   }

@@ -61,7 +61,8 @@ std::optional<std::string> find_null_key(pg::Connection& source, const std::stri
 
 // Splits the key space of `query` into `parts` ranges of about equal row counts; `rows` is the
 // row count or an estimate of it (a count replaces an estimate found too high, or too low to
-// split).
+// split). The split points are found in one pass of a cursor in key order, which reads up to
+// the last of them.
 std::vector<KeyRange> split_key_ranges(pg::Connection& source, const std::string& query,
                                        const std::vector<std::string>& key, long long rows,
                                        int parts);

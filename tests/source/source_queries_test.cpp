@@ -71,6 +71,40 @@ TEST_CASE("key ranges split at real keys and cover every row once, whatever the 
   }
 }
 
+TEST_CASE("split points of many ranges are real keys at equal row counts, whatever the estimate",
+          "[source]") {
+  TestDatabase db;
+  db.exec("CREATE TABLE t (id int PRIMARY KEY);"
+          "INSERT INTO t SELECT g * 3 FROM generate_series(1, 1000) g;");
+  Connection source(db.url(), "source");
+  // The count, an estimate the rows end before (the pass learns the count and splits again),
+  // and one too low (the last range takes the rest).
+  long long rows = GENERATE(1000LL, 1800LL, 600LL);
+  CAPTURE(rows);
+  std::vector<KeyRange> ranges = mapengine::split_key_ranges(source, "SELECT id FROM t", {"id"},
+                                                             rows, 4);
+  REQUIRE(ranges.size() == 4);
+  CHECK_FALSE(ranges.front().lower);
+  CHECK_FALSE(ranges.back().upper);
+  long long covered = 0;
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    if (i > 0) CHECK(ranges[i].lower == ranges[i - 1].upper);
+    covered += rows_in(source, ranges[i]);
+  }
+  CHECK(covered == 1000);
+  if (rows == 600) {
+    // Split points at rows 150, 300, 450 of the estimate.
+    CHECK(*ranges[0].upper == KeyParts{"450"});
+    CHECK(rows_in(source, ranges[3]) == 550);
+  } else {
+    CHECK(*ranges[0].upper == KeyParts{"750"});
+    CHECK(*ranges[1].upper == KeyParts{"1500"});
+    CHECK(*ranges[2].upper == KeyParts{"2250"});
+  }
+  // The pass ran in a transaction of its own and closed it.
+  CHECK_FALSE(source.in_transaction());
+}
+
 TEST_CASE("a table too small to split stays one range", "[source]") {
   TestDatabase db;
   db.exec("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2), (3);");
