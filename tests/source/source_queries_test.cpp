@@ -105,6 +105,24 @@ TEST_CASE("split points of many ranges are real keys at equal row counts, whatev
   CHECK_FALSE(source.in_transaction());
 }
 
+TEST_CASE("a composite text key splits into ranges that cover every row once", "[source]") {
+  TestDatabase db;
+  db.exec("CREATE TABLE c (a int, b text, PRIMARY KEY (a, b));"
+          "INSERT INTO c SELECT g / 10, 'k ' || (g % 10) FROM generate_series(0, 999) g;");
+  Connection source(db.url(), "source");
+  const std::string query = "SELECT a, b FROM c";
+  std::vector<KeyRange> ranges = mapengine::split_key_ranges(source, query, {"a", "b"}, 1000, 4);
+  REQUIRE(ranges.size() == 4);
+  CHECK(*ranges[0].upper == KeyParts{"24", "k 9"});  // the 250th row in (a, b) order
+  long long covered = 0;
+  for (const KeyRange& range : ranges) {
+    long long rows = mapengine::count_source_rows(source, query, {"a", "b"}, range);
+    CHECK(rows == 250);
+    covered += rows;
+  }
+  CHECK(covered == 1000);
+}
+
 TEST_CASE("a table too small to split stays one range", "[source]") {
   TestDatabase db;
   db.exec("CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t VALUES (1), (2), (3);");
