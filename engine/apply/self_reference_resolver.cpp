@@ -77,7 +77,7 @@ SelfReferenceOutcome resolve_self_references(pg::Connection& target, const RowPr
     target.exec("DELETE FROM mapengine.pending_refs WHERE mapping = $1", {mapping.name});
     target.exec("COMMIT");
   } catch (...) {
-    if (target.is_ok() && target.in_transaction()) target.exec("ROLLBACK");
+    target.abandon_transaction();
     throw;
   }
   return outcome;

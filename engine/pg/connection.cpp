@@ -257,6 +257,14 @@ bool Connection::in_transaction() const {
   return PQtransactionStatus(conn_) != PQTRANS_IDLE;
 }
 
+void Connection::abandon_transaction() noexcept {
+  if (!is_ok() || !in_transaction()) return;
+  try {
+    exec("ROLLBACK");
+  } catch (...) {
+  }
+}
+
 void Connection::cancel() {
   PGcancel* handle = PQgetCancel(conn_);
   if (handle == nullptr) return;

@@ -63,6 +63,9 @@ class Connection {
   std::string quote_literal(std::string_view value) const;
 
   bool in_transaction() const;
+  // Rolls back the transaction in progress, if any, on an error path. Never throws: a broken
+  // connection has no transaction left to end, and the error being handled is the one to tell.
+  void abandon_transaction() noexcept;
   bool is_ok() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
   int server_version() const { return PQserverVersion(conn_); }
   int backend_pid() const { return PQbackendPID(conn_); }

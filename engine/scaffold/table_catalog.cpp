@@ -283,12 +283,7 @@ DistinctValues sample_distinct(pg::Connection& connection, const TableInfo& tabl
     }
     connection.exec("COMMIT");
   } catch (...) {
-    if (connection.is_ok() && connection.in_transaction()) {
-      try {
-        connection.exec("ROLLBACK");
-      } catch (...) {
-      }
-    }
+    connection.abandon_transaction();
     throw;
   }
   return out;

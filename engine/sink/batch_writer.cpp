@@ -421,12 +421,7 @@ BatchOutcome BatchWriter::write_transaction(pg::Connection& target, const Batch&
     }
     target.exec("COMMIT");
   } catch (...) {
-    if (target.is_ok() && target.in_transaction()) {
-      try {
-        target.exec("ROLLBACK");
-      } catch (...) {
-      }
-    }
+    target.abandon_transaction();
     throw;
   }
   return outcome;

@@ -150,12 +150,7 @@ SplitPoints find_split_points(pg::Connection& source, const std::string& select_
     found.rows_passed = position;
     source.exec("COMMIT");
   } catch (...) {
-    if (source.is_ok() && source.in_transaction()) {
-      try {
-        source.exec("ROLLBACK");
-      } catch (...) {
-      }
-    }
+    source.abandon_transaction();
     throw;
   }
   return found;

@@ -123,7 +123,7 @@ ClaimStatus claim_mapping(pg::Connection& target, const spec::MappingSpec& mappi
     target.exec("COMMIT");
     return result;
   } catch (...) {
-    if (target.is_ok() && target.in_transaction()) target.exec("ROLLBACK");
+    target.abandon_transaction();
     throw;
   }
 }
@@ -169,7 +169,7 @@ void create_ranges(pg::Connection& target, const std::string& mapping,
                 {mapping, std::to_string(ranges.size())});
     target.exec("COMMIT");
   } catch (...) {
-    if (target.is_ok() && target.in_transaction()) target.exec("ROLLBACK");
+    target.abandon_transaction();
     throw;
   }
 }

@@ -43,11 +43,7 @@ CheckTransaction::CheckTransaction(pg::Connection& target) : target_(target) {
 }
 
 CheckTransaction::~CheckTransaction() {
-  try {
-    if (target_.is_ok() && target_.in_transaction()) target_.exec("ROLLBACK");
-  } catch (const Error&) {
-    // The connection broke: the server ends the transaction itself.
-  }
+  target_.abandon_transaction();
 }
 
 std::string legacy_key_expr(const spec::MappingSpec& mapping, const TargetTable& table,

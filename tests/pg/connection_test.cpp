@@ -106,3 +106,26 @@ TEST_CASE("exec_each refuses a COPY and leaves the connection usable", "[pg]") {
   CHECK_THROWS_AS(conn.exec_each("COPY (SELECT 1) TO STDOUT"), Error);
   CHECK(conn.exec("SELECT 3").value(0, 0) == "3");
 }
+
+TEST_CASE("abandon_transaction rolls back what is open and never throws", "[pg]") {
+  TestDatabase db;
+  Connection conn(db.url(), "target");
+  conn.exec("CREATE TABLE t (id int)");
+  // An open transaction, and an aborted one: both are rolled back.
+  conn.exec("BEGIN; INSERT INTO t VALUES (1)");
+  conn.abandon_transaction();
+  CHECK_FALSE(conn.in_transaction());
+  conn.exec("BEGIN; INSERT INTO t VALUES (2)");
+  CHECK_THROWS_AS(conn.exec("SELECT 1 / 0"), Error);
+  conn.abandon_transaction();
+  CHECK_FALSE(conn.in_transaction());
+  CHECK(conn.exec("SELECT count(*) FROM t").value(0, 0) == "0");
+  // Outside a transaction it does nothing.
+  conn.abandon_transaction();
+  // On a connection the server ended, it does not throw either.
+  conn.exec("BEGIN");
+  Connection admin(db.url(), "target");
+  admin.exec("SELECT pg_terminate_backend($1)", {std::to_string(conn.backend_pid())});
+  CHECK_THROWS_AS(conn.exec("SELECT 1"), Error);
+  CHECK_NOTHROW(conn.abandon_transaction());
+}
