@@ -111,14 +111,13 @@ std::optional<std::string> find_null_key(pg::Connection& source, const std::stri
 
 namespace {
 
-// The rows at 0-based positions `offsets` (ascending) of `select_sql`, found in ONE pass with a
-// cursor: the cost is a read up to the last offset, where one OFFSET query per split point
-// would read up to each of them. Stops early when the rows end; `rows_passed` is then the
-// number of rows there are.
+// The keys of the rows at 0-based positions `offsets` (ascending) of `select_sql`, found in ONE
+// pass with a cursor: the cost is a read up to the last offset, where one OFFSET query per split
+// point would read up to each of them. When the rows end first, fewer keys are found and
+// `rows_read` is the number of rows there are.
 struct SplitPoints {
   std::vector<KeyParts> bounds;
-  bool ended = false;
-  long long rows_passed = 0;
+  long long rows_read = 0;
 };
 
 SplitPoints find_split_points(pg::Connection& source, const std::string& select_sql,
@@ -127,27 +126,20 @@ SplitPoints find_split_points(pg::Connection& source, const std::string& select_
   source.exec("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY");
   try {
     source.exec("DECLARE mapengine_split NO SCROLL CURSOR FOR " + select_sql);
-    long long position = 0;  // rows the cursor has passed
     for (long long offset : offsets) {
-      if (offset > position) {
-        long long skip = offset - position;
-        position += source.exec(fmt::format("MOVE FORWARD {} IN mapengine_split", skip)).affected();
-        if (position < offset) {
-          found.ended = true;
-          break;
-        }
+      if (offset > found.rows_read) {
+        long long skip = offset - found.rows_read;
+        found.rows_read +=
+            source.exec(fmt::format("MOVE FORWARD {} IN mapengine_split", skip)).affected();
+        if (found.rows_read < offset) break;
       }
       pg::Result row = source.exec("FETCH NEXT FROM mapengine_split");
-      if (row.rows() == 0) {
-        found.ended = true;
-        break;
-      }
-      ++position;
+      if (row.rows() == 0) break;
+      ++found.rows_read;
       KeyParts bound;
       for (int c = 0; c < row.columns(); ++c) bound.emplace_back(row.value(0, c));
       found.bounds.push_back(std::move(bound));
     }
-    found.rows_passed = position;
     source.exec("COMMIT");
   } catch (...) {
     source.abandon_transaction();
@@ -185,9 +177,9 @@ std::vector<KeyRange> split_key_ranges(pg::Connection& source, const std::string
     return offsets;
   };
   SplitPoints points = find_split_points(source, select_sql, offsets_for(rows));
-  if (points.ended && !counted) {
+  if (static_cast<int>(points.bounds.size()) < parts - 1 && !counted) {
     // The estimate was too high: the pass found how many rows there are; split again.
-    rows = points.rows_passed;
+    rows = points.rows_read;
     points = SplitPoints{};
     if (rows >= parts * 2LL) points = find_split_points(source, select_sql, offsets_for(rows));
   }
