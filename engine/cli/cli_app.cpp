@@ -3,8 +3,10 @@
 #include <map>
 #include <string>
 
+#include "engine/cli/cli_common.h"
 #include "engine/cli/commands.h"
 #include "engine/common/error.h"
+#include "engine/common/secrets.h"
 
 namespace mapengine::cli {
 
@@ -38,12 +40,13 @@ int run(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
+  hide_command_line_passwords(argc, argv);
   for (auto& [sub, runner] : runners) {
     if (sub->parsed()) {
       try {
         return runner();
       } catch (const Error& e) {
-        fmt::print(stderr, "mapengine: error: {}\n", e.what());
+        fmt::print(stderr, "mapengine: error: {}\n", redact_known_secrets(e.what()));
         switch (e.kind()) {
           case ErrorKind::kUsage: return kExitUsage;
           case ErrorKind::kConflict: return kExitConflict;

@@ -10,6 +10,7 @@
 #include "engine/cli/interrupt.h"
 #include "engine/common/error.h"
 #include "engine/common/log.h"
+#include "engine/common/secrets.h"
 #include "engine/plan/dependency_plan.h"
 
 namespace mapengine::cli {
@@ -112,7 +113,7 @@ Runner add_apply_command(CLI::App& app) {
       return kExitInterrupted;
     }
     if (summary.status == "failed") {
-      fmt::print(stderr, "mapengine: error: {}\n", summary.error);
+      fmt::print(stderr, "mapengine: error: {}\n", redact_known_secrets(summary.error));
       auto kind = static_cast<ErrorKind>(summary.error_kind);
       if (kind == ErrorKind::kConnection || kind == ErrorKind::kDatabase) {
         fmt::print(stderr,

@@ -3,10 +3,14 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <cstring>
+#include <string_view>
 
 #include "engine/common/error.h"
 #include "engine/common/log.h"
+#include "engine/common/secrets.h"
 #include "engine/spec/diagnostic.h"
 #include "engine/spec/spec_loader.h"
 
@@ -47,6 +51,35 @@ void LogFlags::configure() const {
     if (ci != nullptr && *ci != '\0' && !isatty(STDERR_FILENO)) chosen = LogFormat::kJson;
   }
   configure_logging(chosen, verbose);
+}
+
+void hide_command_line_passwords(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg(argv[i]);
+    for (std::string_view flag : {"--source", "--target"}) {
+      char* value = nullptr;
+      if (arg == flag && i + 1 < argc) {
+        value = argv[i + 1];
+      } else if (arg.size() > flag.size() && arg.substr(0, flag.size()) == flag &&
+                 arg[flag.size()] == '=') {
+        value = argv[i] + flag.size() + 1;
+      }
+      if (value == nullptr || password_of(value).empty()) continue;
+      // In place: argv's memory is what /proc/PID/cmdline shows. A password shorter than
+      // "***" makes the redacted text longer; its end is cut then.
+      std::string redacted = redact_conninfo(value);
+      size_t length = std::strlen(value);
+      size_t kept = std::min(redacted.size(), length);
+      std::memcpy(value, redacted.data(), kept);
+      std::memset(value + kept, 0, length - kept);
+      fmt::print(stderr,
+                 "mapengine: warning: {0} holds a password on the command line, where other "
+                 "users can read it (ps, /proc) and the shell history keeps it; it is now hidden "
+                 "from this process's command line. Put the URL in {1} (environment or .env) or "
+                 "the password in ~/.pgpass instead\n",
+                 flag, flag == "--source" ? kSourceUrlVariable : kTargetUrlVariable);
+    }
+  }
 }
 
 spec::Project load_checked_project(const std::vector<std::string>& paths) {

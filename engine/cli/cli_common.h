@@ -31,6 +31,11 @@ struct LogFlags {
   void configure() const;  // auto = json when CI is set and stderr is not a terminal
 };
 
+// Hides the password of every --source / --target value in argv, in place, so that ps and
+// /proc/PID/cmdline no longer show it, and warns on stderr for each (naming the safer places).
+// REQUIRES: the command line was parsed already (the values were copied out of argv).
+void hide_command_line_passwords(int argc, char** argv);
+
 // Loads the files/folders, runs every lint rule, prints the findings to stderr and throws
 // Error(kSpec) when there are errors. Warnings are printed and allowed.
 spec::Project load_checked_project(const std::vector<std::string>& paths);

@@ -4,12 +4,14 @@
 #include <exception>
 
 #include "engine/cli/commands.h"
+#include "engine/common/secrets.h"
 
 int main(int argc, char** argv) {
   try {
     return mapengine::cli::run(argc, argv);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "mapengine: internal error: %s\n", e.what());
+    std::fprintf(stderr, "mapengine: internal error: %s\n",
+                 mapengine::redact_known_secrets(e.what()).c_str());
     return 70;
   }
 }

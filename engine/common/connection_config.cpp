@@ -6,6 +6,8 @@
 #include <sstream>
 #include <string_view>
 
+#include "engine/common/secrets.h"
+
 namespace mapengine {
 namespace {
 
@@ -100,6 +102,8 @@ ConnectionConfig resolve_connections(std::optional<std::string> source_flag,
   ConnectionConfig config;
   config.source = resolve_one(source_flag, kSourceUrlVariable, dotenv);
   config.target = resolve_one(target_flag, kTargetUrlVariable, dotenv);
+  remember_secrets_of(config.source);
+  remember_secrets_of(config.target);
   return config;
 }
 

@@ -5,6 +5,8 @@
 #include <atomic>
 #include <chrono>
 
+#include "engine/common/secrets.h"
+
 namespace mapengine {
 namespace {
 std::atomic<LogFormat> g_format{LogFormat::kText};
@@ -31,7 +33,9 @@ void log_event(spdlog::level::level_enum level, std::string_view event, std::str
         {"event", event},
         {"msg", text}};
     for (auto it = fields.begin(); it != fields.end(); ++it) line[it.key()] = it.value();
-    spdlog::log(level, "{}", line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    spdlog::log(level, "{}",
+                redact_known_secrets(
+                    line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
     return;
   }
   std::string suffix;
@@ -41,7 +45,7 @@ void log_event(spdlog::level::level_enum level, std::string_view event, std::str
     suffix += '=';
     suffix += it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
   }
-  spdlog::log(level, "{}{}", text, suffix);
+  spdlog::log(level, "{}", redact_known_secrets(std::string(text) + suffix));
 }
 
 }  // namespace mapengine

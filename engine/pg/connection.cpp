@@ -58,7 +58,7 @@ Connection::Connection(const std::string& conninfo, std::string role) : role_(st
     std::string message = conn_ ? trim_newline(PQerrorMessage(conn_)) : "out of memory";
     if (conn_) PQfinish(conn_);
     conn_ = nullptr;
-    message = redact_secret(message, password_of(conninfo));
+    message = redact_secrets_of(message, conninfo);
     throw Error(ErrorKind::kConnection,
                 fmt::format("{}: cannot connect to {}: {}", role_, redact_conninfo(conninfo),
                             message),

@@ -276,6 +276,83 @@ TEST_CASE("passwords never appear in output or in the run record", "[apply][secr
   CHECK(help.out.find("password") == std::string::npos);
 }
 
+TEST_CASE("a connection string libpq cannot parse never shows its password",
+          "[apply][secrets]") {
+  MigrationFixture f;
+  make_parts(f, 10);
+  // An un-encoded '%' (libpq quotes the token) and a malformed IPv6 host (libpq quotes the URI).
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"Tr0ub%dor-Secret", "postgresql://u:Tr0ub%dor-Secret@host/db"},
+      {"S3cret-v6-Pw", "postgresql://u:S3cret-v6-Pw@[::1/db"}};
+  const std::vector<std::string> commands = {"apply --no-progress parts.yaml",
+                                             "validate parts.yaml", "report parts.yaml",
+                                             "report --validate parts.yaml"};
+  for (const auto& [secret, url] : cases) {
+    for (std::string format : {"text", "json"}) {
+      for (const std::string& command : commands) {
+        for (bool as_flag : {true, false}) {
+          std::string args = command + " --log-format " + format;
+          std::string env;
+          if (as_flag) {
+            args += " --target " + shell_quote(url);
+          } else {
+            env = "MAPENGINE_TARGET_URL=" + shell_quote(url);
+          }
+          CommandResult r = mapengine::testing::run_mapengine(
+              args, "MAPENGINE_SOURCE_URL=" + shell_quote(f.source.url()) + " " + env, f.dir);
+          INFO(args << "\n" << r.out);
+          CHECK(r.exit_code != 0);
+          CHECK(r.out.find(secret) == std::string::npos);
+          CHECK(r.out.find("***") != std::string::npos);
+        }
+      }
+    }
+    for (std::string format : {"text", "json"}) {
+      CommandResult lint = f.run("lint --db --format " + format + " parts.yaml --target " +
+                                 shell_quote(url));
+      INFO(lint.out);
+      CHECK(lint.exit_code == 4);
+      CHECK(lint.out.find(secret) == std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("a password given with --target is hidden from ps and warned about",
+          "[apply][secrets]") {
+  MigrationFixture f;
+  make_parts(f, 100);
+  const std::string secret = "Cmd-L1ne-Secret";
+  // The test holds a lock on the target table, so apply waits where it can be looked at.
+  mapengine::pg::Connection holder(f.target.url(), "test");
+  holder.exec("BEGIN; LOCK TABLE parts");
+  std::string log = f.dir + "/apply.log";
+  int pid = mapengine::testing::start_in_background(
+      "cd " + shell_quote(f.dir) + " && exec env MAPENGINE_SOURCE_URL=" +
+      shell_quote(f.source.url()) + " " + shell_quote(MAPENGINE_BINARY) +
+      " apply --no-progress parts.yaml --target " +
+      shell_quote(f.target.url() + " password=" + secret) + " > " + shell_quote(log) + " 2>&1");
+  REQUIRE(pid > 0);
+  bool waiting = false;
+  for (int i = 0; i < 1500 && !waiting; ++i) {
+    waiting = f.target.scalar("SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = "
+                              "l.relation WHERE c.relname = 'parts' AND NOT l.granted") != "0";
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE(waiting);
+  std::string cmdline = read_file("/proc/" + std::to_string(pid) + "/cmdline");
+  holder.exec("COMMIT");
+  wait_for_exit(pid);
+  std::string out = read_file(log);
+  INFO(cmdline << "\n" << out);
+  CHECK(cmdline.find("apply") != std::string::npos);
+  CHECK(cmdline.find("password=***") != std::string::npos);
+  CHECK(cmdline.find(secret) == std::string::npos);
+  CHECK(out.find("--target holds a password on the command line") != std::string::npos);
+  CHECK(out.find("~/.pgpass") != std::string::npos);
+  CHECK(out.find(secret) == std::string::npos);
+  CHECK(f.target.scalar("SELECT count(*) FROM parts") == "90");  // makers 46 to 50 are missing
+}
+
 TEST_CASE("hostile identifiers and values are quoted, never spliced", "[apply][sql-safety]") {
   MigrationFixture f;
   f.source.exec(R"sql(CREATE SCHEMA "Lé""gacy";
