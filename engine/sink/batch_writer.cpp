@@ -307,7 +307,12 @@ BatchOutcome BatchWriter::write_transaction(pg::Connection& target, const Batch&
       fmt::format("SET LOCAL lock_timeout = {}", target.quote_literal(settings_.lock_timeout))};
   if (!settings_.synchronous_commit) opening.emplace_back("SET LOCAL synchronous_commit = off");
   if (!insert_from_stage_.empty() && !batch.rows.empty()) opening.push_back(create_stage_);
-  if (careful) opening.push_back(fmt::format("SAVEPOINT {}", kAttempt));
+  if (careful) {
+    // A deferred constraint would refuse a row only at COMMIT, where no savepoint can take it
+    // out: checked at the end of each statement instead, the refused row is found like any other.
+    opening.emplace_back("SET CONSTRAINTS ALL IMMEDIATE");
+    opening.push_back(fmt::format("SAVEPOINT {}", kAttempt));
+  }
   try {
     target.exec_each(fmt::format("{}", fmt::join(opening, "; ")));
 

@@ -6,7 +6,9 @@
 // Rows the server refuses (SQLSTATE classes 22 and 23: bad values, constraint violations) are
 // isolated inside the transaction with savepoints: the failing line named in the COPY error's
 // CONTEXT is set aside directly; otherwise the batch is bisected until the failing rows are found.
-// Each is rejected with the server's message; the rest is written.
+// Each is rejected with the server's message; the rest is written. A deferred constraint that
+// refuses a row at COMMIT sends the batch down the same path, with every constraint checked
+// immediately (SET CONSTRAINTS ALL IMMEDIATE) so the row can be found.
 //
 // Pooler safety: everything happens inside the transaction (SET LOCAL, ON COMMIT DROP staging,
 // unnamed statements), so a transaction-mode pooler such as pgbouncer or Supabase's works.

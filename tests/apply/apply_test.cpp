@@ -417,3 +417,45 @@ TEST_CASE("upsert updates existing rows and skip_existing leaves them", "[apply]
                           "LIMIT 1") == "t");
   }
 }
+
+TEST_CASE("rows a deferred constraint refuses at COMMIT are set aside with their reason",
+          "[apply][rejects]") {
+  MigrationFixture f;
+  f.source.exec(
+      "CREATE TABLE techs (id int PRIMARY KEY, email text, team_id int);"
+      "INSERT INTO techs SELECT g, 'tech' || g || '@example.org', g % 3 + 1"
+      "  FROM generate_series(1, 1000) g;"
+      "UPDATE techs SET email = 'tech10@example.org' WHERE id = 500;"  // a duplicate
+      "UPDATE techs SET team_id = 99 WHERE id = 700;");                // no such team
+  f.target.exec(
+      "CREATE TABLE teams (id int PRIMARY KEY); INSERT INTO teams VALUES (1), (2), (3);"
+      "CREATE TABLE techs (id uuid PRIMARY KEY, legacy_id int NOT NULL, email text,"
+      "  team_id int,"
+      "  CONSTRAINT techs_email_key UNIQUE (email) DEFERRABLE INITIALLY DEFERRED,"
+      "  CONSTRAINT techs_team_fkey FOREIGN KEY (team_id) REFERENCES teams"
+      "    DEFERRABLE INITIALLY DEFERRED);");
+  f.write_file("techs.yaml", R"(version: 1
+table: techs
+source: { query: "SELECT id, email, team_id FROM techs", key: id }
+target: { legacy_key: legacy_id }
+batch_size: 1000
+columns:
+  id: { generate: uuid_v5 }
+  legacy_id: id
+  email: email
+  team_id: team_id
+)");
+  CommandResult r = f.run("apply --no-progress techs.yaml");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  CHECK(f.target.scalar("SELECT count(*) FROM techs") == "998");
+  CHECK(f.target_rows("SELECT legacy_key, column_name, rule FROM mapengine.rejects "
+                      "ORDER BY legacy_key::int") == "500|email|constraint\n700|team_id|constraint\n");
+  CHECK(f.target.scalar("SELECT string_agg(reason, ' / ' ORDER BY legacy_key::int) FROM "
+                        "mapengine.rejects") ==
+        "duplicate key value violates unique constraint \"techs_email_key\" (Key "
+        "(email)=(tech10@example.org) already exists.) [SQLSTATE 23505] / insert or update on "
+        "table \"techs\" violates foreign key constraint \"techs_team_fkey\" (Key (team_id)=(99) "
+        "is not present in table \"teams\".) [SQLSTATE 23503]");
+  CHECK(f.target.scalar("SELECT rows_written FROM mapengine.checkpoints") == "998");
+}
