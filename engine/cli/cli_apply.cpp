@@ -11,6 +11,7 @@
 #include "engine/common/error.h"
 #include "engine/common/log.h"
 #include "engine/common/secrets.h"
+#include "engine/pg/wait_watcher.h"
 #include "engine/plan/dependency_plan.h"
 
 namespace mapengine::cli {
@@ -88,7 +89,11 @@ Runner add_apply_command(CLI::App& app) {
 
     const std::atomic<bool>& interrupted = install_interrupt_handler();
     bool progress = !flags->no_progress;
-    ApplySummary summary = apply(project, plan, options, &interrupted, progress);
+    ApplySummary summary;
+    {
+      pg::WaitWatcher watcher(&interrupted);
+      summary = apply(project, plan, options, &interrupted, progress);
+    }
     fmt::print("{}", format_summary(summary));
     struct rusage usage {};
     getrusage(RUSAGE_SELF, &usage);

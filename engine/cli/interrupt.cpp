@@ -15,7 +15,8 @@ void on_signal(int signal_number) {
     return;
   }
   const char message[] =
-      "\nmapengine: stopping after the current batch (press Ctrl-C again to abort now)\n";
+      "\nmapengine: stopping after the current batch; a statement still waiting in 2 s is "
+      "cancelled (press Ctrl-C again to abort now)\n";
   ssize_t ignored = ::write(STDERR_FILENO, message, sizeof message - 1);
   (void)ignored;
 }

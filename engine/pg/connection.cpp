@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdlib>
 #include <memory>
 
 #include "engine/common/error.h"
@@ -42,23 +43,40 @@ void throw_error(PGconn* conn, PGresult* result, std::string_view role, std::str
   ErrorKind kind = (connection_lost || sqlstate.rfind("08", 0) == 0 || sqlstate.empty())
                        ? ErrorKind::kConnection
                        : ErrorKind::kDatabase;
+  if (sqlstate == "57014" && wait_was_cancelled()) {
+    kind = ErrorKind::kInterrupted;
+    message = fmt::format("{}: {} cancelled: the run was interrupted", role, what);
+  }
   if (sqlstate.empty() && connection_lost) sqlstate = "08006";
   throw Error(kind, std::move(message), std::move(server));
 }
 
-Connection::Connection(const std::string& conninfo, std::string role) : role_(std::move(role)) {
+Connection::Connection(const std::string& conninfo, std::string role)
+    : role_(std::move(role)), conninfo_(conninfo) {
   // The conninfo is expanded in place of dbname; the fallback application name lets operators
   // see mapengine's sessions in pg_stat_activity unless the conninfo names its own.
   std::string application = "mapengine-" + role_;
+  // A server that accepts and never answers must not hang the run: connect_timeout comes before
+  // dbname, so that the conninfo's own wins; PGCONNECT_TIMEOUT wins too.
+  const char* environment_timeout = std::getenv("PGCONNECT_TIMEOUT");
+  std::string timeout = environment_timeout != nullptr && *environment_timeout != '\0'
+                            ? environment_timeout
+                            : std::to_string(kConnectTimeoutSeconds);
   // client_encoding comes last so that it always holds: quoting assumes UTF-8.
-  const char* keywords[] = {"fallback_application_name", "dbname", "client_encoding", nullptr};
-  const char* values[] = {application.c_str(), conninfo.c_str(), "UTF8", nullptr};
+  const char* keywords[] = {"fallback_application_name", "connect_timeout", "dbname",
+                            "client_encoding", nullptr};
+  const char* values[] = {application.c_str(), timeout.c_str(), conninfo.c_str(), "UTF8",
+                          nullptr};
   conn_ = PQconnectdbParams(keywords, values, 1);
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
     std::string message = conn_ ? trim_newline(PQerrorMessage(conn_)) : "out of memory";
     if (conn_) PQfinish(conn_);
     conn_ = nullptr;
     message = redact_secrets_of(message, conninfo);
+    if (message.find("timeout expired") != std::string::npos) {
+      message += " (no answer from the server; connect_timeout in the connection string or "
+                 "PGCONNECT_TIMEOUT sets how long to wait)";
+    }
     throw Error(ErrorKind::kConnection,
                 fmt::format("{}: cannot connect to {}: {}", role_, redact_conninfo(conninfo),
                             message),
@@ -66,10 +84,16 @@ Connection::Connection(const std::string& conninfo, std::string role) : role_(st
   }
   // Server notices go nowhere: mapengine reports what matters itself.
   PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
+  cancel_.reset(PQgetCancel(conn_), [](PGcancel* handle) {
+    if (handle != nullptr) PQfreeCancel(handle);
+  });
 }
 
 Connection::Connection(Connection&& other) noexcept
-    : conn_(other.conn_), role_(std::move(other.role_)) {
+    : conn_(other.conn_),
+      role_(std::move(other.role_)),
+      conninfo_(std::move(other.conninfo_)),
+      cancel_(std::move(other.cancel_)) {
   other.conn_ = nullptr;
 }
 
@@ -78,6 +102,8 @@ Connection& Connection::operator=(Connection&& other) noexcept {
     if (conn_) PQfinish(conn_);
     conn_ = other.conn_;
     role_ = std::move(other.role_);
+    conninfo_ = std::move(other.conninfo_);
+    cancel_ = std::move(other.cancel_);
     other.conn_ = nullptr;
   }
   return *this;
@@ -110,13 +136,19 @@ std::string describe(std::string_view sql) {
 }
 }  // namespace
 
+WaitInfo Connection::wait_info(std::string what) const {
+  return WaitInfo{cancel_, role_, std::move(what), conninfo_, backend_pid()};
+}
+
 Result Connection::exec(std::string_view sql) {
   std::string text(sql);
+  WaitScope wait(wait_info(describe(sql)));
   return check(PQexec(conn_, text.c_str()), describe(sql));
 }
 
 std::vector<Result> Connection::exec_each(std::string_view sql) {
   std::string text(sql);
+  WaitScope wait(wait_info(describe(sql)));
   if (PQsendQuery(conn_, text.c_str()) != 1) throw_error(conn_, nullptr, role_, describe(sql));
   std::vector<Result> results;
   PGresult* failed = nullptr;
@@ -152,6 +184,7 @@ Result Connection::exec(std::string_view sql, const std::vector<Param>& params) 
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const Param& p : params) values.push_back(p ? p->c_str() : nullptr);
+  WaitScope wait(wait_info(describe(sql)));
   return check(PQexecParams(conn_, text.c_str(), static_cast<int>(values.size()), nullptr,
                             values.data(), nullptr, nullptr, 0),
                describe(sql));
@@ -159,6 +192,7 @@ Result Connection::exec(std::string_view sql, const std::vector<Param>& params) 
 
 void Connection::copy_in_begin(std::string_view copy_sql) {
   std::string text(copy_sql);
+  WaitScope wait(wait_info(describe(copy_sql)));
   PGresult* result = PQexec(conn_, text.c_str());
   if (result == nullptr || PQresultStatus(result) != PGRES_COPY_IN) fail(result, describe(copy_sql));
   PQclear(result);
@@ -171,6 +205,7 @@ void Connection::copy_in_send(std::string_view data) {
 }
 
 long Connection::copy_in_end() {
+  WaitScope wait(wait_info("the end of a COPY"));
   if (PQputCopyEnd(conn_, nullptr) != 1) throw_error(conn_, nullptr, role_, "ending COPY");
   Result last;
   PGresult* failed = nullptr;
@@ -194,11 +229,16 @@ void Connection::copy_in_abort(std::string_view reason) {
 long Connection::copy_out(std::string_view copy_sql,
                           const std::function<bool(std::string_view)>& consume) {
   std::string text(copy_sql);
-  PGresult* started = PQexec(conn_, text.c_str());
-  if (started == nullptr || PQresultStatus(started) != PGRES_COPY_OUT) {
-    fail(started, describe(copy_sql));
+  {
+    // Watched until the rows start to flow: a lock is waited for here. After that, the time
+    // goes to `consume` as much as to the server.
+    WaitScope wait(wait_info(describe(copy_sql)));
+    PGresult* started = PQexec(conn_, text.c_str());
+    if (started == nullptr || PQresultStatus(started) != PGRES_COPY_OUT) {
+      fail(started, describe(copy_sql));
+    }
+    PQclear(started);
   }
-  PQclear(started);
   bool stopped = false;
   for (;;) {
     char* buffer = nullptr;

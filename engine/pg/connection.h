@@ -2,7 +2,9 @@
 // simple and parameterised statements, COPY FROM STDIN, COPY TO STDOUT, and quoting.
 //
 // Every failure throws mapengine::Error: kConnection when the connection is unusable (retryable),
-// kDatabase with SQLSTATE, message, DETAIL and CONTEXT otherwise. Messages name the connection's
+// kInterrupted when the wait watcher cancelled the statement because the user asked to stop,
+// kDatabase with SQLSTATE, message, DETAIL and CONTEXT otherwise. Every statement is registered
+// with the wait watcher while it runs (wait_watcher.h). Messages name the connection's
 // role ("source" / "target") and never contain the password.
 //
 // Pooler safety: nothing here relies on session state across transactions; statements are sent
@@ -15,20 +17,25 @@
 #include <libpq-fe.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "engine/pg/result.h"
+#include "engine/pg/wait_watcher.h"
 
 namespace mapengine::pg {
 
 using Param = std::optional<std::string>;
 
+inline constexpr int kConnectTimeoutSeconds = 10;
+
 class Connection {
  public:
-  // Opens a connection. `role` names it in messages ("source", "target").
+  // Opens a connection. `role` names it in messages ("source", "target"). Connecting gives up
+  // after kConnectTimeoutSeconds unless the conninfo or PGCONNECT_TIMEOUT says otherwise.
   // REQUIRES: conninfo is a libpq key=value string or URI.
   Connection(const std::string& conninfo, std::string role);
   Connection(Connection&& other) noexcept;
@@ -78,9 +85,13 @@ class Connection {
  private:
   [[noreturn]] void fail(PGresult* result, std::string_view what);
   Result check(PGresult* result, std::string_view what);
+  // Registers a statement with the wait watcher for the scope's lifetime.
+  WaitInfo wait_info(std::string what) const;
 
   PGconn* conn_ = nullptr;
   std::string role_;
+  std::string conninfo_;
+  std::shared_ptr<PGcancel> cancel_;  // for the wait watcher, which may outlive a statement
 };
 
 // Builds an Error from a failed result (or from the connection when result is null).

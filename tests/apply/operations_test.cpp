@@ -1,6 +1,9 @@
 // Integration tests of apply in operation: connection loss, Ctrl-C, structured logs, exclusive
 // runs, state schema versions, secrets and hostile names.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -351,6 +354,115 @@ TEST_CASE("a password given with --target is hidden from ps and warned about",
   CHECK(out.find("~/.pgpass") != std::string::npos);
   CHECK(out.find(secret) == std::string::npos);
   CHECK(f.target.scalar("SELECT count(*) FROM parts") == "90");  // makers 46 to 50 are missing
+}
+
+namespace {
+
+// A mapengine started in the background whose pid and exit code the test can read.
+struct Background {
+  std::string pid_file, code_file, log;
+  int pid = 0;
+
+  Background(const MigrationFixture& f, const std::string& args) {
+    pid_file = f.dir + "/bg.pid";
+    code_file = f.dir + "/bg.code";
+    log = f.dir + "/bg.log";
+    std::remove(pid_file.c_str());
+    std::remove(code_file.c_str());
+    std::string script = "cd " + shell_quote(f.dir) + " && env " + f.env() + " " +
+                         shell_quote(MAPENGINE_BINARY) + " " + args + " > " + shell_quote(log) +
+                         " 2>&1 & echo $! > " + shell_quote(pid_file) + "; wait $!; echo $? > " +
+                         shell_quote(code_file);
+    mapengine::testing::start_in_background("sh -c " + shell_quote(script) + " > /dev/null 2>&1");
+    for (int i = 0; i < 500 && pid == 0; ++i) {
+      std::string text = read_file(pid_file);
+      if (!text.empty()) pid = std::stoi(text);
+      if (pid == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  // Waits up to `limit` for the exit code; -1 when the process is still running.
+  int exit_code(std::chrono::seconds limit) const {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::string text = read_file(code_file);
+      if (!text.empty() && text.back() == '\n') return std::stoi(text);
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return -1;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a server that accepts and never answers fails the connection within the timeout",
+          "[apply][timeouts]") {
+  MigrationFixture f;
+  make_parts(f, 10);
+  // A listener that never accepts: the kernel completes the handshake, nobody ever answers.
+  int listener = socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(listen(listener, 16) == 0);
+  socklen_t length = sizeof address;
+  REQUIRE(getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  std::string silent = "host=127.0.0.1 port=" + std::to_string(ntohs(address.sin_port)) +
+                       " dbname=nowhere user=nobody";
+  auto started = std::chrono::steady_clock::now();
+  CommandResult r = f.run("apply --no-progress parts.yaml --target " + shell_quote(silent));
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  close(listener);
+  INFO(r.out);
+  CHECK(r.exit_code == 4);
+  CHECK(seconds < 30);
+  CHECK(r.out.find("target: cannot connect") != std::string::npos);
+  CHECK(r.out.find("timeout expired") != std::string::npos);
+  CHECK(r.out.find("connect_timeout") != std::string::npos);
+}
+
+TEST_CASE("a lock held on the target table is logged, and Ctrl-C ends the wait with exit 130",
+          "[apply][timeouts]") {
+  MigrationFixture f;
+  make_parts(f, 2000);
+  mapengine::pg::Connection holder(f.target.url(), "test");
+  holder.exec("BEGIN; LOCK TABLE parts");
+  int holder_pid = holder.backend_pid();
+  Background apply(f, "apply --no-progress parts.yaml");
+  REQUIRE(apply.pid > 0);
+  bool logged = false;
+  for (int i = 0; i < 200 && !logged; ++i) {
+    logged = read_file(apply.log).find("still waiting") != std::string::npos;
+    if (!logged) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::string waiting = read_file(apply.log);
+  INFO(waiting);
+  REQUIRE(logged);
+  CHECK(waiting.find("target: still waiting after 5 s for statement") != std::string::npos);
+  CHECK(waiting.find("Lock relation") != std::string::npos);
+  CHECK(waiting.find("blocked by the session of pid " + std::to_string(holder_pid)) !=
+        std::string::npos);
+  CHECK(waiting.find("LOCK TABLE parts") != std::string::npos);
+
+  auto interrupted = std::chrono::steady_clock::now();
+  kill(apply.pid, SIGINT);
+  int code = apply.exit_code(std::chrono::seconds(30));
+  double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - interrupted).count();
+  std::string out = read_file(apply.log);
+  INFO(out);
+  CHECK(code == 130);
+  CHECK(seconds < 10);
+  CHECK(out.find("run the same command again to resume") != std::string::npos);
+  holder.exec("COMMIT");
+  CHECK(f.target.scalar("SELECT status FROM mapengine.runs ORDER BY run_id DESC LIMIT 1") ==
+        "interrupted");
+  CommandResult resumed = f.run("apply --no-progress parts.yaml");
+  INFO(resumed.out);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(f.target.scalar("SELECT count(*) FROM parts") == "1800");  // makers 46 to 50 are missing
 }
 
 TEST_CASE("hostile identifiers and values are quoted, never spliced", "[apply][sql-safety]") {
