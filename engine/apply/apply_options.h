@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/common/retry.h"
 #include "engine/sink/batch_writer.h"
 #include "engine/source/source_reader.h"
 
@@ -20,7 +21,7 @@ struct ApplyOptions {
   int jobs = 1;                // mappings run concurrently (dependencies still hold)
   int parallel = 0;            // key ranges per mapping; 0 = the mapping's `parallel`
   int batch_size = 0;          // 0 = the mapping's batch_size
-  int retries = 5;             // per batch, for transient errors
+  RetryPolicy retry;           // transient errors, in every phase (--retry-for, --retries)
   int sample_rows = 5;         // dry run: transformed rows shown per mapping
   bool consistent = false;     // read all sources from one exported snapshot
   // Memory for lookups loaded whole, shared by the mappings running at once; a lookup that

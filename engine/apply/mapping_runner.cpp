@@ -15,6 +15,7 @@
 #include "engine/common/bounded_queue.h"
 #include "engine/common/error.h"
 #include "engine/common/log.h"
+#include "engine/common/retry.h"
 #include "engine/pg/quote.h"
 #include "engine/sink/batch_writer.h"
 #include "engine/source/source_reader.h"
@@ -72,43 +73,25 @@ void check_reject_limit(const spec::MappingSpec& mapping, long long rejected, lo
 }
 
 // Did the batch ending at `last_key` commit although the connection broke during COMMIT?
-bool batch_committed(const std::string& target_url, const std::string& mapping, int range_no,
+bool batch_committed(pg::Connection& target, const std::string& mapping, int range_no,
                      const std::vector<std::string>& last_key) {
   if (last_key.empty()) return false;
-  pg::Connection target(target_url, "target");
   pg::Result row = target.exec(
       "SELECT last_key = $3::jsonb FROM mapengine.checkpoints WHERE mapping = $1 AND range_no = $2",
       {mapping, std::to_string(range_no), state::key_parts_json(last_key)});
   return row.rows() == 1 && row.value(0, 0) == "t";
 }
 
-// Sleeps before retry `attempt` of `what` ("batch 12") after a transient error, logging why.
-void back_off(const spec::MappingSpec& mapping, const std::string& what, long long batch_no,
-              int attempt, const Error& error) {
-  int delay_ms = 200 << std::min(attempt, 6);
-  log_event(spdlog::level::warn, "batch_retry",
-            fmt::format("{}: {} failed ({}); retrying in {} ms", mapping.name, what, error.what(),
-                        delay_ms),
-            {{"table", mapping.name}, {"batch", batch_no}, {"attempt", attempt + 1}});
-  std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-}
-
 // Runs `step` on the target; after a transient error (the server restarted, the connection
-// broke) reconnects and runs it again, up to --retries times. For the state steps that follow
-// the ranges, which are idempotent.
+// broke) reconnects and runs it again, within the retry budget. For the state steps, which are
+// idempotent.
 template <typename Step>
 void on_target(pg::Connection& target, const ApplyOptions& options,
-               const spec::MappingSpec& mapping, Step&& step) {
-  for (int attempt = 0;; ++attempt) {
-    try {
-      if (!target.is_ok()) target = pg::Connection(options.target_url, "target");
-      step(target);
-      return;
-    } catch (const Error& e) {
-      if (!e.is_transient() || attempt >= options.retries) throw;
-      back_off(mapping, "recording the outcome", 0, attempt, e);
-    }
-  }
+               const spec::MappingSpec& mapping, std::string_view what, Step&& step) {
+  with_retries(options.retry, fmt::format("{}: {}", mapping.name, what), [&] {
+    if (!target.is_ok()) target = pg::Connection(options.target_url, "target");
+    step(target);
+  });
 }
 
 // A batch built from the source, on its way to the writer.
@@ -151,6 +134,7 @@ void run_range(const RowProgram& program, const state::RangeState& range,
   BatchPool pool;
   SourceOptions source_options = options.source;
   source_options.snapshot = run.snapshot;
+  source_options.retry = options.retry;
   SourceReader reader(options.source_url, mapping.source_query, mapping.key,
                       program.key_indexes(), source_options);
 
@@ -165,19 +149,15 @@ void run_range(const RowProgram& program, const state::RangeState& range,
         built.batch = pool.take();
         built.last = block.last;
         ++built_no;
-        for (int attempt = 0;; ++attempt) {
-          try {
-            if (!program.batched().empty() && (!lookups || !lookups->is_ok())) {
-              lookups.emplace(options.target_url, "target");
-            }
-            builder.build(block, lookups ? &*lookups : nullptr, built.batch);
-            break;
-          } catch (const Error& e) {
-            if (!e.is_transient() || attempt >= options.retries) throw;
-            back_off(mapping, fmt::format("batch {}", built_no), built_no, attempt, e);
-            lookups.reset();
-          }
-        }
+        with_retries(
+            options.retry, fmt::format("{}: batch {} (lookups)", mapping.name, built_no),
+            [&] {
+              if (!program.batched().empty() && (!lookups || !lookups->is_ok())) {
+                lookups.emplace(options.target_url, "target");
+              }
+              builder.build(block, lookups ? &*lookups : nullptr, built.batch);
+            },
+            [&] { lookups.reset(); });
         return queue.push(std::move(built));
       };
       // A full block is handed over only when the next row arrives, so that the final block
@@ -221,27 +201,25 @@ void run_range(const RowProgram& program, const state::RangeState& range,
         outcome.written = static_cast<long>(batch.rows.size());
         outcome.rejected = static_cast<long>(batch.rejects.size());
       } else {
-        for (int attempt = 0;; ++attempt) {
-          try {
-            if (!target || !target->is_ok()) target.emplace(options.target_url, "target");
-            outcome = writer.write(*target, batch, range.range_no, previous_key, built->last);
-            break;
-          } catch (const Error& e) {
-            if (!e.is_transient() || attempt >= options.retries) throw;
-            back_off(mapping, fmt::format("batch {}", batch_no), batch_no, attempt, e);
-            target.reset();
-            try {
-              if (batch_committed(options.target_url, mapping.name, range.range_no,
-                                  batch.last_key)) {
-                outcome.written = static_cast<long>(batch.rows.size());
-                outcome.rejected = static_cast<long>(batch.rejects.size());
-                break;  // the COMMIT went through before the connection broke
+        bool retrying = false;
+        outcome = with_retries(
+            options.retry, fmt::format("{}: batch {}", mapping.name, batch_no),
+            [&] {
+              if (!target || !target->is_ok()) target.emplace(options.target_url, "target");
+              if (retrying && batch_committed(*target, mapping.name, range.range_no,
+                                              batch.last_key)) {
+                // The COMMIT went through before the connection broke.
+                BatchOutcome committed;
+                committed.written = static_cast<long>(batch.rows.size());
+                committed.rejected = static_cast<long>(batch.rejects.size());
+                return committed;
               }
-            } catch (const Error&) {
-              // The server is still unreachable: the next attempt will find out.
-            }
-          }
-        }
+              return writer.write(*target, batch, range.range_no, previous_key, built->last);
+            },
+            [&] {
+              target.reset();
+              retrying = true;
+            });
       }
       if (!batch.last_key.empty()) previous_key = batch.last_key;
       progress.read += batch.rows_read;
@@ -287,30 +265,47 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
   progress.name = mapping.name;
   progress.started_at = epoch_seconds();
 
-  pg::Connection target(options.target_url, "target");
-  pg::Connection source(options.source_url, "source");
-
-  std::vector<std::string> columns = describe_source(source, mapping.source_query);
-  // Mappings running side by side (--jobs) share the lookup memory budget.
-  LookupSet lookups =
-      load_lookups(target, RowProgram::lookup_targets(mapping, project),
-                   options.lookup_memory_bytes / std::max(1, options.jobs), mapping.name);
+  // The start reads both databases before anything is written; a server that restarts or fails
+  // over meanwhile is waited for like one that does so mid-run.
+  std::optional<pg::Connection> target_slot, source_slot;
+  std::vector<std::string> columns;
+  LookupSet lookups;
+  bool percent_limit = mapping.max_rejects && mapping.max_rejects->percent;
+  with_retries(
+      options.retry, fmt::format("{}: preparing", mapping.name),
+      [&] {
+        if (!target_slot || !target_slot->is_ok()) target_slot.emplace(options.target_url, "target");
+        if (!source_slot || !source_slot->is_ok()) source_slot.emplace(options.source_url, "source");
+        columns = describe_source(*source_slot, mapping.source_query);
+        // Mappings running side by side (--jobs) share the lookup memory budget.
+        lookups = load_lookups(*target_slot, RowProgram::lookup_targets(mapping, project),
+                               options.lookup_memory_bytes / std::max(1, options.jobs),
+                               mapping.name);
+        // The legacy key must be non-NULL: rows with a NULL key could be neither ordered nor
+        // resumed.
+        if (auto row = find_null_key(*source_slot, mapping.source_query, mapping.key)) {
+          throw Error(ErrorKind::kData,
+                      fmt::format("{}: source rows have a NULL legacy key ({}), for example {}; "
+                                  "filter them in source.query or choose another key",
+                                  mapping.name, fmt::join(mapping.key, ", "),
+                                  row->substr(0, 200)));
+        }
+        // Progress needs only the planner's estimate; a max_rejects percentage is of the rows
+        // the mapping reads in all, so it takes a count.
+        progress.total_estimated = !percent_limit;
+        progress.total =
+            percent_limit
+                ? count_source_rows(*source_slot, mapping.source_query, mapping.key, {})
+                : estimate_source_rows(*source_slot, mapping.source_query);
+      },
+      [&] {
+        target_slot.reset();
+        source_slot.reset();
+      });
+  pg::Connection& target = *target_slot;
+  pg::Connection& source = *source_slot;
   RowProgram program(mapping, project, columns, lookups);
   int batch_size = options.batch_size > 0 ? options.batch_size : mapping.batch_size;
-
-  // The legacy key must be non-NULL: rows with a NULL key could be neither ordered nor resumed.
-  if (auto row = find_null_key(source, mapping.source_query, mapping.key)) {
-    throw Error(ErrorKind::kData,
-                fmt::format("{}: source rows have a NULL legacy key ({}), for example {}; filter "
-                            "them in source.query or choose another key",
-                            mapping.name, fmt::join(mapping.key, ", "), row->substr(0, 200)));
-  }
-  // Progress needs only the planner's estimate; a max_rejects percentage is of the rows the
-  // mapping reads in all, so it takes a count.
-  bool percent_limit = mapping.max_rejects && mapping.max_rejects->percent;
-  progress.total_estimated = !percent_limit;
-  progress.total = percent_limit ? count_source_rows(source, mapping.source_query, mapping.key, {})
-                                 : estimate_source_rows(source, mapping.source_query);
 
   MappingShared shared;
   if (options.dry_run) {
@@ -351,8 +346,11 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
     return result;
   }
 
-  state::ClaimStatus claim = state::claim_mapping(
-      target, mapping, run.owner, run.run_id, {options.allow_changed, options.restart});
+  state::ClaimStatus claim = state::ClaimStatus::kFresh;
+  on_target(target, options, mapping, "claiming the mapping", [&](pg::Connection& c) {
+    claim = state::claim_mapping(c, mapping, run.owner, run.run_id,
+                                 {options.allow_changed, options.restart});
+  });
   if (claim == state::ClaimStatus::kComplete) {
     result.status = "up-to-date";
     auto ranges = state::load_ranges(target, mapping.name);
@@ -370,17 +368,25 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
     return result;
   }
 
-  state::begin_run_mapping(target, run.run_id, mapping);
-  if (!mapping.legacy_key_columns.empty()) state::refresh_id_maps_view(target);
+  on_target(target, options, mapping, "registering the run", [&](pg::Connection& c) {
+    state::begin_run_mapping(c, run.run_id, mapping);
+    if (!mapping.legacy_key_columns.empty()) state::refresh_id_maps_view(c);
+  });
   try {
-    std::vector<state::RangeState> ranges = state::load_ranges(target, mapping.name);
-    if (ranges.empty()) {
+    std::vector<state::RangeState> ranges;
+    bool fresh = false;
+    on_target(target, options, mapping, "splitting the key ranges", [&](pg::Connection& c) {
+      ranges = state::load_ranges(c, mapping.name);
+      if (!ranges.empty()) return;
+      fresh = true;
+      if (!source.is_ok()) source = pg::Connection(options.source_url, "source");
       int parts = options.parallel > 0 ? options.parallel : mapping.parallel;
-      state::create_ranges(target, mapping.name,
+      state::create_ranges(c, mapping.name,
                            split_key_ranges(source, mapping.source_query, mapping.key,
                                             progress.total, parts));
-      ranges = state::load_ranges(target, mapping.name);
-    } else {
+      ranges = state::load_ranges(c, mapping.name);
+    });
+    if (!fresh) {
       log_event(spdlog::level::info, "mapping_resume",
                 fmt::format("{}: resuming after the last committed batch", mapping.name),
                 {{"table", mapping.name}});
@@ -407,7 +413,7 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
                   fmt::format("{}: interrupted; every committed batch is kept", mapping.name));
     }
     if (program.has_self_refs()) {
-      on_target(target, options, mapping, [&](pg::Connection& c) {
+      on_target(target, options, mapping, "resolving self-references", [&](pg::Connection& c) {
         SelfReferenceOutcome refs = resolve_self_references(c, program);
         if (refs.unresolved > 0) {
           result.message = fmt::format("{} self-references found no row and were left NULL",
@@ -415,7 +421,7 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
         }
       });
     }
-    on_target(target, options, mapping, [&](pg::Connection& c) {
+    on_target(target, options, mapping, "recording the outcome", [&](pg::Connection& c) {
       state::complete_mapping(c, mapping.name, run.owner);
       result.read = result.written = result.rejected = result.skipped = 0;
       for (const auto& r : state::load_ranges(c, mapping.name)) {
@@ -427,7 +433,7 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
     });
     result.status = "succeeded";
     result.seconds = seconds_since(started);
-    on_target(target, options, mapping, [&](pg::Connection& c) {
+    on_target(target, options, mapping, "recording the outcome", [&](pg::Connection& c) {
       state::finish_run_mapping(c, run.run_id, mapping.name, result.status,
                                 {progress.read, progress.written, progress.rejected,
                                  progress.skipped},

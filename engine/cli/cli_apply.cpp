@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <memory>
+#include <optional>
 
 #include "engine/apply/applier.h"
 #include "engine/cli/cli_common.h"
@@ -10,6 +11,7 @@
 #include "engine/cli/interrupt.h"
 #include "engine/common/error.h"
 #include "engine/common/log.h"
+#include "engine/common/retry.h"
 #include "engine/common/secrets.h"
 #include "engine/pg/wait_watcher.h"
 #include "engine/plan/dependency_plan.h"
@@ -24,6 +26,8 @@ struct ApplyFlags {
   ApplyOptions options;
   bool no_progress = false;
   bool async_commit = false;
+  std::string retry_for = "60s";
+  std::optional<int> retries;
 };
 
 void print_plan(const plan::Plan& plan) {
@@ -61,8 +65,12 @@ Runner add_apply_command(CLI::App& app) {
   sub->add_option("--batch-size", flags->options.batch_size,
                   "rows per target transaction (default: the mapping's batch_size)")
       ->check(CLI::Range(1, 100000));
-  sub->add_option("--retries", flags->options.retries,
-                  "retries of a batch after a transient error (default 5)")
+  sub->add_option("--retry-for", flags->retry_for,
+                  "how long to keep retrying work that failed for a transient reason (a lost "
+                  "connection, a server restarting or failing over), e.g. 60s (the default), "
+                  "5min");
+  sub->add_option("--retries", flags->retries,
+                  "deprecated: caps the retries of each piece of work (use --retry-for)")
       ->check(CLI::Range(0, 100));
   sub->add_flag("--consistent", flags->options.consistent,
                 "read every source table from one exported snapshot");
@@ -85,9 +93,17 @@ Runner add_apply_command(CLI::App& app) {
     options.source_url = connections.source;
     options.target_url = connections.target;
     options.transaction.synchronous_commit = !flags->async_commit;
+    options.retry.budget = parse_duration(flags->retry_for, "--retry-for");
+    if (flags->retries) {
+      options.retry.max_attempts = *flags->retries;
+      log_event(spdlog::level::warn, "deprecated",
+                "--retries is deprecated: it caps the retries of each piece of work, within the "
+                "--retry-for budget; use --retry-for alone");
+    }
     print_plan(plan);
 
     const std::atomic<bool>& interrupted = install_interrupt_handler();
+    options.retry.interrupted = &interrupted;
     bool progress = !flags->no_progress;
     ApplySummary summary;
     {

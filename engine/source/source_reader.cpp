@@ -209,6 +209,7 @@ void SourceReader::read(const KeyRange& range, std::optional<KeyParts> after,
                         const std::function<bool(std::string_view)>& on_row,
                         const std::atomic<bool>* cancel) {
   int failures = 0;
+  std::chrono::steady_clock::time_point first_failure;
   std::string last_row;
   std::vector<Value> fields;
   for (;;) {
@@ -253,7 +254,11 @@ void SourceReader::read(const KeyRange& range, std::optional<KeyParts> after,
       }
       if (options_.chunk_rows <= 0 || delivered < options_.chunk_rows) return;
     } catch (const Error& e) {
-      if (!e.is_transient() || ++failures > options_.retries) throw;
+      if (failures == 0) first_failure = std::chrono::steady_clock::now();
+      if (!wait_before_retry(options_.retry, "source: reading a chunk", e, failures++,
+                             first_failure)) {
+        throw;
+      }
       // Continue after the last row delivered: rows of the failed chunk that were handed over
       // are not read again.
       if (!last_row.empty() && CopyTextDecoder::decode_row(last_row, fields)) {
@@ -262,7 +267,6 @@ void SourceReader::read(const KeyRange& range, std::optional<KeyParts> after,
         after = std::move(parts);
       }
       connection_.reset();
-      std::this_thread::sleep_for(std::chrono::milliseconds(250 << std::min(failures, 6)));
     }
   }
 }

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/common/retry.h"
 #include "engine/pg/connection.h"
 
 namespace mapengine {
@@ -34,7 +35,7 @@ struct KeyRange {
 
 struct SourceOptions {
   long chunk_rows = 100000;
-  int retries = 5;                        // reconnect attempts on transient errors
+  RetryPolicy retry;                      // reconnects on transient errors
   std::string statement_timeout = "30min";  // per chunk
   std::string snapshot;                   // exported snapshot to read from (--consistent)
 };

@@ -149,3 +149,38 @@ TEST_CASE("a server down longer than the retries ends with a resume hint and res
   CHECK(resumed.exit_code == 0);
   check_complete(server);
 }
+
+TEST_CASE("a restart longer than the old retries, during a mapping's start and mid-run, is survived",
+          "[apply][faults][restart]") {
+  // Eight seconds down: the old default of five retries gave up after about six.
+  PrivateServer server;
+  std::string log;
+  SECTION("mid-run") { log = apply_through_restart(server, "", 8); }
+  SECTION("while the mapping starts (describing the source)") {
+    // The source table is locked, so apply waits in its first source statement.
+    mapengine::pg::Connection holder(server.url("src"), "test");
+    holder.exec("BEGIN; LOCK TABLE parts");
+    std::string path = server.dir() + "/apply.log";
+    int pid = server.start("apply --no-progress parts.yaml", path);
+    REQUIRE(pid > 0);
+    bool waiting = false;
+    for (int i = 0; i < 1000 && !waiting; ++i) {
+      waiting = server.scalar("SELECT count(*) FROM pg_locks WHERE NOT granted") != "0";
+      if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    REQUIRE(waiting);
+    CHECK(server.committed_batches() == 0);
+    server.restart(8);
+    wait_for_exit(pid);
+    log = read_file(path);
+    CHECK(log.find("parts: preparing failed") != std::string::npos);
+  }
+  INFO(log);
+  CHECK(log.find("retrying in") != std::string::npos);
+  CHECK(log.find("succeeded") != std::string::npos);
+  CommandResult again = server.run("apply --no-progress parts.yaml");
+  INFO(again.out);
+  CHECK(again.exit_code == 0);
+  CHECK(again.out.find("up-to-date") != std::string::npos);  // the first run completed
+  check_complete(server);
+}
