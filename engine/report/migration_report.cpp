@@ -330,7 +330,7 @@ MigrationReport load_report(pg::Connection& target, const spec::Project* project
   const char* host = PQhost(target.raw());
   report.target = fmt::format("database {} on {}", PQdb(target.raw()),
                               host != nullptr && *host != '\0' ? host : "localhost");
-  if (state::state_version(target) == 0) {
+  if (state::readable_state_version(target) == 0) {
     report.order_source = "nothing recorded";
     decide_verdict(report);
     return report;

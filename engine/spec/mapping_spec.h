@@ -80,7 +80,10 @@ struct CheckSpec {
 struct MappingSpec {
   int version = kCurrentVersion;
   std::string file;      // path as given on the command line
-  std::string checksum;  // sha256 hex of the file's bytes
+  // sha256 hex of what the mapping means: the file's bytes, and the declarations of the
+  // migrated tables (_migrated.yaml) its lookups resolve into, when there are any.
+  std::string checksum;
+  std::string file_checksum;  // sha256 hex of the file's bytes alone (what older versions kept)
   std::string name;      // mapping name; default: table name without schema
   pg::QualifiedName table;
 

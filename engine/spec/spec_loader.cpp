@@ -512,6 +512,7 @@ class Builder {
     MappingSpec spec;
     spec.file = file_.path;
     spec.checksum = file_.checksum;
+    spec.file_checksum = file_.checksum;
     spec.where = at(root);
     spots_ = &spec.spots;
     size_t errors_before = diagnostics_.error_count();
@@ -780,6 +781,27 @@ Project load_project(const std::vector<std::string>& paths, Diagnostics& diagnos
       project.migrated.insert(project.migrated.end(), tables.begin(), tables.end());
     } else if (auto mapping = build_mapping(*parsed, sink)) {
       (is_named ? project.mappings : project.context).push_back(std::move(*mapping));
+    }
+  }
+  // Lookups into migrated tables follow those tables' declarations: a change there changes what
+  // the mapping writes, so a resume must see it as a changed mapping.
+  for (auto* list : {&project.mappings, &project.context}) {
+    for (MappingSpec& mapping : *list) {
+      std::set<std::string> declarations;
+      for (const ColumnSpec& column : mapping.columns) {
+        if (!column.lookup || column.lookup->table.empty()) continue;
+        if (project.find_mapping(column.lookup->table) != nullptr) continue;
+        const MigratedTable* migrated = project.find_migrated(column.lookup->table);
+        if (migrated == nullptr) continue;
+        std::string legacy;
+        for (const auto& c : migrated->legacy_key_columns) legacy += c + ",";
+        declarations.insert(fmt::format("{}|{}|{}|{}", migrated->name, migrated->table.display(),
+                                        legacy, migrated->id_column));
+      }
+      if (declarations.empty()) continue;
+      std::string text = mapping.file_checksum;
+      for (const auto& d : declarations) text += "\n" + d;
+      mapping.checksum = sha256_hex(text);
     }
   }
   return project;

@@ -1,11 +1,7 @@
 #include "engine/state/checkpoint_store.h"
 
 #include <fmt/format.h>
-#include <signal.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "engine/common/error.h"
@@ -26,23 +22,6 @@ std::string text_array(const std::vector<std::string>& items) {
     out += '"';
   }
   return out + "}";
-}
-
-// True when `owner` ("host:pid:run") names a process on this host that no longer exists.
-bool owner_is_dead_here(const std::string& owner) {
-  size_t first = owner.find(':');
-  size_t second = owner.find(':', first + 1);
-  if (first == std::string::npos || second == std::string::npos) return false;
-  if (owner.substr(0, first) != RunIdentity::of_this_process().host) return false;
-  int pid = std::atoi(owner.substr(first + 1, second - first - 1).c_str());
-  if (pid <= 0) return false;
-  if (kill(pid, 0) != 0) return errno == ESRCH;
-  // A killed process that nobody has reaped yet is a zombie: dead all the same.
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  size_t paren = line.rfind(')');
-  return paren != std::string::npos && paren + 2 < line.size() && line[paren + 2] == 'Z';
 }
 
 }  // namespace
@@ -80,16 +59,38 @@ ClaimStatus claim_mapping(pg::Connection& target, const spec::MappingSpec& mappi
     std::string holder = row.is_null(0, 2) ? "" : std::string(row.value(0, 2));
     bool held = row.value(0, 3) == "t";
     bool has_progress = row.value(0, 6) == "t";
-    if (held && !holder.empty() && holder != owner && !owner_is_dead_here(holder)) {
+    if (held && !holder.empty() && holder != owner && !owner_is_dead(holder)) {
       size_t first = holder.find(':');
       size_t second = holder.find(':', first + 1);
+      size_t third = holder.find(':', second + 1);
       throw Error::conflict(fmt::format(
           "{}: another mapengine is applying this mapping: host {}, pid {}, run {}, started {}. "
           "Wait for it to finish (its lease expires 5 minutes after its last batch)",
           mapping.name, holder.substr(0, first), holder.substr(first + 1, second - first - 1),
-          holder.substr(second + 1), row.value(0, 4)));
+          holder.substr(second + 1, third == std::string::npos ? third : third - second - 1),
+          row.value(0, 4)));
     }
-    bool changed = checksum != mapping.checksum;
+    if (!holder.empty() && holder != owner && !row.is_null(0, 5)) {
+      // The holder ended without giving the lease back (kill -9, a machine that stopped): its
+      // run would say "running" for ever.
+      std::string message = fmt::format(
+          "ended without recording its outcome (killed, or its machine stopped); run {} found "
+          "its lease on {} {}",
+          run_id, mapping.name, held ? "held by a process that no longer exists" : "expired");
+      std::string previous(row.value(0, 5));
+      target.exec(
+          "UPDATE mapengine.runs SET status = 'abandoned', finished_at = clock_timestamp(), "
+          "message = $2 WHERE run_id = $1 AND status = 'running'",
+          {previous, message});
+      target.exec(
+          "UPDATE mapengine.run_mappings SET status = 'abandoned', finished_at = "
+          "clock_timestamp(), message = $3 WHERE run_id = $1 AND mapping = $2 AND status = "
+          "'running'",
+          {previous, mapping.name, message});
+    }
+    // A checksum of the file alone was recorded by a mapengine that did not count the migrated
+    // tables' declarations yet: taken as unchanged.
+    bool changed = checksum != mapping.checksum && checksum != mapping.file_checksum;
     ClaimStatus result = has_progress ? ClaimStatus::kResume : ClaimStatus::kFresh;
     if (options.restart) {
       target.exec("DELETE FROM mapengine.checkpoints WHERE mapping = $1", {mapping.name});

@@ -3,12 +3,79 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <signal.h>
+
+#include <cerrno>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <vector>
 
 namespace mapengine::state {
 
+namespace {
+
+std::string first_line(const std::string& path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+// Field 22 of /proc/<pid>/stat (the start time in clock ticks), or empty when gone or a zombie.
+std::string start_time_of(int pid) {
+  std::string line = first_line("/proc/" + std::to_string(pid) + "/stat");
+  size_t paren = line.rfind(')');
+  if (paren == std::string::npos || paren + 2 >= line.size() || line[paren + 2] == 'Z') return {};
+  std::istringstream fields(line.substr(paren + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+  }
+  return field;
+}
+
+// "<boot>.<pid namespace>": where a pid number names one process.
+std::string pid_space() {
+  std::string boot = first_line("/proc/sys/kernel/random/boot_id").substr(0, 8);
+  char link[64] = {0};
+  ssize_t n = readlink("/proc/self/ns/pid", link, sizeof link - 1);
+  std::string ns = n > 0 ? std::string(link, static_cast<size_t>(n)) : "";
+  size_t open = ns.find('['), close = ns.find(']');
+  if (open != std::string::npos && close != std::string::npos) {
+    ns = ns.substr(open + 1, close - open - 1);
+  }
+  if (boot.empty() || ns.empty()) return {};
+  return boot + "." + ns;
+}
+
+}  // namespace
+
 std::string RunIdentity::owner(long long run_id) const {
-  return fmt::format("{}:{}:{}", host, pid, run_id);
+  return fmt::format("{}:{}:{}:{}", host, pid, run_id, instance);
+}
+
+bool owner_is_dead(const std::string& owner) {
+  // host:pid:run:boot.ns.start
+  std::vector<std::string> parts;
+  for (size_t begin = 0;;) {
+    size_t colon = owner.find(':', begin);
+    parts.push_back(owner.substr(begin, colon == std::string::npos ? colon : colon - begin));
+    if (colon == std::string::npos) break;
+    begin = colon + 1;
+  }
+  if (parts.size() != 4) return false;
+  RunIdentity me = RunIdentity::of_this_process();
+  std::string space = pid_space();
+  size_t dot = parts[3].rfind('.');
+  if (parts[0] != me.host || space.empty() || dot == std::string::npos ||
+      parts[3].substr(0, dot) != space) {
+    return false;
+  }
+  int pid = std::atoi(parts[1].c_str());
+  if (pid <= 0) return false;
+  if (kill(pid, 0) != 0 && errno == ESRCH) return true;
+  // Gone (a zombie nobody reaped yet), or the number now belongs to another process.
+  return start_time_of(pid) != parts[3].substr(dot + 1);
 }
 
 RunIdentity RunIdentity::of_this_process() {
@@ -19,6 +86,8 @@ RunIdentity RunIdentity::of_this_process() {
   if (user == nullptr) user = std::getenv("LOGNAME");
   who.user = user ? user : std::to_string(getuid());
   who.pid = static_cast<int>(getpid());
+  std::string space = pid_space();
+  who.instance = space.empty() ? "unknown" : space + "." + start_time_of(who.pid);
   return who;
 }
 

@@ -15,10 +15,20 @@ struct RunIdentity {
   std::string user;
   std::string host;
   int pid = 0;
-  // "host:pid:run_id": identifies this process as a lease owner.
+  // Where `pid` means something, and which process it was: "<boot>.<pid namespace>.<start
+  // time>" (the kernel's boot id, the inode of /proc/self/ns/pid, the process's start time in
+  // clock ticks since boot). Containers share host names and pid numbers; these they do not.
+  std::string instance;
+  // "host:pid:run_id:instance": identifies this process as a lease owner.
   std::string owner(long long run_id) const;
   static RunIdentity of_this_process();
 };
+
+// Whether the lease owner `owner` is a process that has certainly ended: one of this host's
+// processes in this boot and pid namespace whose pid is gone or now belongs to a process started
+// at another time. An owner elsewhere (another host, container or boot) or in the older
+// "host:pid:run" form is never judged dead here: its lease expires by itself.
+bool owner_is_dead(const std::string& owner);
 
 // Records a new run; returns its id. `options_json` describes the flags (no secrets).
 long long begin_run(pg::Connection& target, const std::string& command,

@@ -124,6 +124,25 @@ CREATE VIEW mapengine.id_maps AS
 
 void refresh_id_maps_view_locked(pg::Connection& target);
 
+namespace {
+
+void refuse_newer(int version) {
+  if (version > kStateVersion) {
+    throw Error::conflict(fmt::format(
+        "target: the mapengine state schema has version {}, newer than this mapengine "
+        "understands ({}); upgrade mapengine",
+        version, kStateVersion));
+  }
+}
+
+}  // namespace
+
+int readable_state_version(pg::Connection& target) {
+  int version = state_version(target);
+  refuse_newer(version);
+  return version;
+}
+
 int state_version(pg::Connection& target) {
   pg::Result exists = target.exec("SELECT to_regclass('mapengine.schema_version') IS NOT NULL");
   if (exists.value(0, 0) != "t") return 0;
@@ -137,12 +156,7 @@ int ensure_state_schema(pg::Connection& target) {
     // 0x6d6170656e67 = "mapeng": serialises concurrent first runs.
     target.exec("SELECT pg_advisory_xact_lock(120368403721831)");
     int version = state_version(target);
-    if (version > kStateVersion) {
-      throw Error::conflict(fmt::format(
-          "target: the mapengine state schema has version {}, newer than this mapengine "
-          "understands ({}); upgrade mapengine",
-          version, kStateVersion));
-    }
+    refuse_newer(version);
     for (int v = version; v < kStateVersion; ++v) {
       target.exec(kUpgrades[static_cast<size_t>(v)]);
       target.exec(fmt::format("UPDATE mapengine.schema_version SET version = {}", v + 1));

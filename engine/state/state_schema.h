@@ -28,6 +28,9 @@ int ensure_state_schema(pg::Connection& target);
 
 // The version found in the target, or 0 when the state schema does not exist yet.
 int state_version(pg::Connection& target);
+// The same, for a command that only reads the state (report, validate): a layout newer than this
+// binary knows is refused with Error(kConflict), as ensure_state_schema refuses it.
+int readable_state_version(pg::Connection& target);
 
 // Recreates the mapengine.id_maps view from the mappings table (call after registering a
 // mapping whose target keeps legacy columns).

@@ -118,7 +118,7 @@ ValidationSummary validate_project(const spec::Project& project, const plan::Pla
     state::ensure_state_schema(target);
     summary.run_id = state::begin_run(target, "validate", state::RunIdentity::of_this_process(),
                                       options_json(options), "");
-  } else if (state::state_version(target) == 0) {
+  } else if (state::readable_state_version(target) == 0) {
     state::ensure_state_schema(target);  // the checks read the state tables
   }
   try {

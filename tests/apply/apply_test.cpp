@@ -199,6 +199,11 @@ TEST_CASE("resume after kill -9 mid-run loses no row and duplicates none", "[app
   CHECK(f.target.scalar("SELECT rows_read FROM mapengine.checkpoints") == std::to_string(rows));
   CHECK(f.target.scalar("SELECT count(*) FROM mapengine.id_maps") ==
         reference.target.scalar("SELECT count(*) FROM mapengine.id_maps"));
+  // The killed runs are marked when their lease is found dead, not left "running" for ever.
+  CHECK(f.target.scalar("SELECT count(*) FROM mapengine.runs WHERE status = 'running'") == "0");
+  CHECK(f.target.scalar("SELECT count(*) FROM mapengine.runs WHERE status = 'abandoned' AND "
+                        "message LIKE 'ended without recording its outcome%'") ==
+        std::to_string(kills));
 }
 
 TEST_CASE("a mapping changed between attempts is refused unless --allow-changed", "[apply]") {

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "engine/pg/connection.h"
+#include "engine/state/run_store.h"
 #include "tests/support/migration_fixture.h"
 
 using mapengine::testing::CommandResult;
@@ -200,6 +201,65 @@ TEST_CASE("a second apply of a mapping another live process holds is refused, na
   CHECK(f.run("apply --no-progress parts.yaml").exit_code == 0);
 }
 
+TEST_CASE("a live lease of a same-named host in another pid namespace is respected",
+          "[apply][lock]") {
+  MigrationFixture f;
+  make_parts(f, 100);
+  REQUIRE(f.run("apply --no-progress parts.yaml").exit_code == 0);
+  char host[256] = {0};
+  REQUIRE(gethostname(host, sizeof host - 1) == 0);
+  // A pid this namespace does not have: another container with the same host name.
+  const std::string pid = "4194000";
+  REQUIRE(kill(std::stoi(pid), 0) != 0);
+  for (const std::string& owner :
+       {std::string(host) + ":" + pid + ":99:0badb007.4026530000.12345",  // another namespace
+        std::string(host) + ":" + pid + ":99"}) {                          // the older form
+    f.target.exec("UPDATE mapengine.mappings SET status = 'running', lease_owner = '" + owner +
+                  "', lease_run_id = 99, lease_until = now() + interval '5 minutes'");
+    CommandResult r = f.run("apply --no-progress --restart parts.yaml");
+    INFO(owner << "\n" << r.out);
+    CHECK(r.exit_code == 3);
+    CHECK(r.out.find("another mapengine is applying this mapping: host " + std::string(host) +
+                     ", pid " + pid + ", run 99,") != std::string::npos);
+    CHECK(f.target.scalar("SELECT lease_owner FROM mapengine.mappings") == owner);
+  }
+  // The same lease held by a process of this namespace that is gone is taken over at once.
+  std::string instance = mapengine::state::RunIdentity::of_this_process().instance;
+  std::string here = instance.substr(0, instance.rfind('.'));
+  f.target.exec("UPDATE mapengine.mappings SET lease_owner = '" + std::string(host) + ":" + pid +
+                ":99:" + here + ".12345'");
+  CommandResult taken = f.run("apply --no-progress --restart parts.yaml");
+  INFO(taken.out);
+  CHECK(taken.exit_code == 0);
+}
+
+TEST_CASE("a change of _migrated.yaml is a changed mapping for a resume", "[apply][lock]") {
+  MigrationFixture f;
+  make_parts(f, 3000);
+  f.target.exec("ALTER TABLE makers ADD COLUMN alt_id int UNIQUE; UPDATE makers SET alt_id = "
+                "legacy_id");
+  // Makers 46 to 50 are missing: max_rejects stops the first attempt with progress behind.
+  std::ofstream(f.dir + "/parts.yaml", std::ios::app) << "max_rejects: 3\n";
+  CommandResult first = f.run("apply --no-progress parts.yaml");
+  INFO(first.out);
+  REQUIRE(first.exit_code == 1);
+  REQUIRE(f.committed_batches() > 0);
+  // Same mapping file, new lookup rules for the migrated table it looks up.
+  f.write_file("_migrated.yaml",
+               "version: 1\nkind: migrated\ntables: [{ table: makers, legacy_key: alt_id }]\n");
+  CommandResult refused = f.run("apply --no-progress parts.yaml");
+  INFO(refused.out);
+  CHECK(refused.exit_code == 3);
+  CHECK(refused.out.find("changed since the interrupted attempt") != std::string::npos);
+  // Unchanged declarations (the file rewritten with the same meaning) are not a change.
+  f.write_file("_migrated.yaml",
+               "version: 1\nkind: migrated\ntables:\n  - { table: makers, legacy_key: legacy_id }"
+               "\n");
+  CommandResult same = f.run("apply --no-progress parts.yaml");
+  INFO(same.out);
+  CHECK(same.out.find("changed since") == std::string::npos);
+}
+
 TEST_CASE("a batch whose lease is taken over while it writes rolls back whole", "[apply][lock]") {
   MigrationFixture f;
   make_parts(f, 2000);
@@ -248,6 +308,14 @@ TEST_CASE("an older mapengine refuses a newer state schema", "[apply][state]") {
   INFO(r.out);
   CHECK(r.exit_code == 3);
   CHECK(r.out.find("newer than this mapengine understands") != std::string::npos);
+  // Commands that only read the state refuse it the same way.
+  for (std::string command : {"report parts.yaml", "report --format json parts.yaml",
+                                     "validate parts.yaml"}) {
+    CommandResult reader = f.run(command);
+    INFO(command << "\n" << reader.out);
+    CHECK(reader.exit_code == 3);
+    CHECK(reader.out.find("newer than this mapengine understands") != std::string::npos);
+  }
 }
 
 TEST_CASE("passwords never appear in output or in the run record", "[apply][secrets]") {
