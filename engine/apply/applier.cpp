@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <deque>
@@ -14,10 +15,12 @@
 
 #include <unistd.h>
 
+#include "engine/apply/deferred_reference_resolver.h"
 #include "engine/apply/mapping_runner.h"
 #include "engine/apply/progress_display.h"
 #include "engine/common/error.h"
 #include "engine/common/log.h"
+#include "engine/common/retry.h"
 #include "engine/pg/connection.h"
 #include "engine/state/run_store.h"
 #include "engine/state/state_schema.h"
@@ -55,6 +58,56 @@ std::string options_json(const ApplyOptions& options) {
                         {"batch_size", options.batch_size},
                         {"consistent", options.consistent}}
       .dump();
+}
+
+// Fills deferred lookups whose two sides are written: the mapping (complete on the target) and
+// the mapping it looks up. Every loaded mapping is considered, not only the planned ones, so that
+// applying the looked-up side alone fills a sibling applied before, and a fill that a crash cut
+// short is done by the next run. A planned mapping whose references still wait for a mapping
+// not applied yet gets the status "waiting".
+void fill_deferred(const spec::Project& project, const ApplyOptions& options,
+                   std::optional<pg::Connection>& target, ApplySummary& summary) {
+  for (const auto* list : {&project.mappings, &project.context}) {
+    for (const auto& mapping : *list) {
+      if (!has_deferred_lookups(mapping)) continue;
+      DeferredOutcome outcome = with_retries(
+          options.retry, fmt::format("{}: deferred references", mapping.name),
+          [&] {
+            if (!target->is_ok()) target.emplace(options.target_url, "target");
+            pg::Result row = target->exec(
+                "SELECT status = 'complete' FROM mapengine.mappings WHERE mapping = $1",
+                {mapping.name});
+            bool complete = row.rows() == 1 && row.value(0, 0) == "t";
+            return complete ? fill_deferred_references(*target, mapping, project)
+                            : DeferredOutcome{};
+          });
+      std::string message;
+      if (outcome.filled > 0 || outcome.unresolved > 0) {
+        message = fmt::format("{} deferred references filled", outcome.filled);
+        if (outcome.unresolved > 0) {
+          message += fmt::format(", {} found no row and were left NULL", outcome.unresolved);
+        }
+        log_event(spdlog::level::info, "deferred_filled",
+                  fmt::format("{}: {}", mapping.name, message),
+                  {{"table", mapping.name},
+                   {"filled", outcome.filled},
+                   {"unresolved", outcome.unresolved}});
+      }
+      if (outcome.waiting > 0) {
+        std::string waits = fmt::format("{} deferred references wait for {}: apply it to fill them",
+                                        outcome.waiting, fmt::join(outcome.waiting_for, ", "));
+        message += (message.empty() ? "" : "; ") + waits;
+        log_event(spdlog::level::warn, "deferred_waiting",
+                  fmt::format("{}: {}", mapping.name, waits),
+                  {{"table", mapping.name}, {"waiting", outcome.waiting}});
+      }
+      for (auto& result : summary.results) {
+        if (result.name != mapping.name || message.empty()) continue;
+        if (outcome.waiting > 0) result.status = "waiting";
+        result.message += (result.message.empty() ? "" : "; ") + message;
+      }
+    }
+  }
 }
 
 }  // namespace
@@ -196,6 +249,14 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
 
   // A mapping that was "up-to-date" or succeeded counts as success.
   bool interrupted_now = interrupted != nullptr && interrupted->load();
+  if (target && summary.error.empty() && !interrupted_now) {
+    try {
+      fill_deferred(project, options, target, summary);
+    } catch (const Error& e) {
+      summary.error = e.what();
+      summary.error_kind = static_cast<int>(e.kind());
+    }
+  }
   if (!summary.error.empty()) {
     summary.status =
         summary.error_kind == static_cast<int>(ErrorKind::kInterrupted) ? "interrupted" : "failed";

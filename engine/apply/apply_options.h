@@ -44,7 +44,8 @@ struct MappingProgress {
 struct MappingResult {
   std::string name;
   std::string table;
-  std::string status;  // succeeded, up-to-date, failed, interrupted, dry-run
+  std::string status;  // succeeded, up-to-date, waiting (deferred references), failed,
+                       // interrupted, dry-run
   long long read = 0, written = 0, rejected = 0, skipped = 0;
   double seconds = 0;
   std::string message;

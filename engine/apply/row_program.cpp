@@ -26,10 +26,12 @@ std::string list_columns(const std::vector<std::string>& columns) {
 }  // namespace
 
 std::vector<LookupTarget> RowProgram::lookup_targets(const spec::MappingSpec& mapping,
-                                                     const spec::Project& project) {
+                                                     const spec::Project& project,
+                                                     DeferredLookups deferred) {
   std::vector<LookupTarget> out;
   for (const auto& column : mapping.columns) {
     if (!column.lookup) continue;
+    if (column.lookup->deferred && deferred == DeferredLookups::kPark) continue;
     LookupTarget target = resolve_lookup(*column.lookup, mapping, project);
     if (!target.self) out.push_back(std::move(target));
   }
@@ -37,7 +39,8 @@ std::vector<LookupTarget> RowProgram::lookup_targets(const spec::MappingSpec& ma
 }
 
 RowProgram::RowProgram(const spec::MappingSpec& mapping, const spec::Project& project,
-                       std::vector<std::string> source_columns, const LookupSet& lookups)
+                       std::vector<std::string> source_columns, const LookupSet& lookups,
+                       DeferredLookups deferred)
     : mapping_(mapping),
       table_display_(mapping.table.display()),
       source_columns_(std::move(source_columns)) {
@@ -89,18 +92,24 @@ RowProgram::RowProgram(const spec::MappingSpec& mapping, const spec::Project& pr
       LookupTarget target = resolve_lookup(*spec_column.lookup, mapping, project);
       column.on_missing = spec_column.lookup->on_missing;
       column.lookup_default = spec_column.lookup->default_value;
-      if (target.self) {
-        has_self_refs_ = true;
+      column.parked =
+          target.self || (spec_column.lookup->deferred && deferred == DeferredLookups::kPark);
+      if (column.parked) {
+        has_self_refs_ = has_self_refs_ || target.self;
+        std::string_view what = target.self ? "a self-reference" : "a deferred lookup";
         if (mapping.legacy_key_columns.size() != 1) {
           throw Error::spec(spec_column.lookup->where,
-                            "a self-reference needs target.legacy_key (one column): the engine "
-                            "resolves it through that column after the rows are written");
+                            fmt::format("{} needs target.legacy_key (one column): the engine "
+                                        "resolves it through that column after the rows are "
+                                        "written",
+                                        what));
         }
         if (column.on_missing == spec::MissPolicy::kReject ||
             column.on_missing == spec::MissPolicy::kDefault) {
           throw Error::spec(spec_column.lookup->where,
-                            "a self-reference supports on_missing: null or fail (the row is "
-                            "already written when its reference is resolved)");
+                            fmt::format("{} supports on_missing: null or fail (the row is "
+                                        "already written when its reference is resolved)",
+                                        what));
         }
       } else {
         std::string key = target.select_sql();
@@ -218,7 +227,7 @@ RowResult RowProgram::process(const std::vector<Value>& fields, RowScratch& scra
     }
 
     if (column.lookup_target && !value.is_null()) {
-      if (column.lookup_target->self) {
+      if (column.parked) {
         result.pending.push_back({column.name, scratch.legacy_key, std::string(value.text())});
         value.set_null();
         continue;

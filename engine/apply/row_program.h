@@ -33,7 +33,7 @@ struct RejectRecord {
   std::string reason;
 };
 
-// A self-reference waiting for its target row.
+// A self-reference or deferred lookup waiting for its target row.
 struct PendingRef {
   std::string column;
   std::string legacy_key;
@@ -50,7 +50,8 @@ struct CompiledColumn {
   std::optional<std::string> constant;
   // Lookup (when lookup_target is set).
   std::optional<LookupTarget> lookup_target;
-  const LookupTable* lookup = nullptr;  // loaded whole; null for self-references and batched
+  bool parked = false;  // a self-reference or a parked deferred lookup: written NULL, pending
+  const LookupTable* lookup = nullptr;  // loaded whole; null when parked or batched
   int batched_slot = -1;                // index into RowProgram::batched() when batched
   spec::MissPolicy on_missing = spec::MissPolicy::kReject;
   std::optional<std::string> lookup_default;
@@ -68,18 +69,24 @@ struct RowScratch {
 struct RowResult {
   bool ok = false;
   RejectRecord reject;                // when !ok
-  std::vector<PendingRef> pending;    // self-references to resolve later
+  std::vector<PendingRef> pending;    // self-references and deferred lookups to resolve later
   std::string id;                     // value of the id column (for the engine's id map)
 };
+
+// What a program does with a deferred lookup (`deferred: true`): apply parks it like a
+// self-reference (NULL now, filled later); validate resolves it like any lookup, so that a column
+// still NULL where the source has a value counts as a difference.
+enum class DeferredLookups { kPark, kResolve };
 
 class RowProgram {
  public:
   // Compiles `mapping` against the source columns. Throws Error(kSpec) with the location of the
   // first problem (unknown source column, a transform that does not compile, ...).
-  // `lookups` holds every lookup target of the mapping but self-references; it must outlive
+  // `lookups` holds every target of lookup_targets(mapping, project, deferred); it must outlive
   // the program.
   RowProgram(const spec::MappingSpec& mapping, const spec::Project& project,
-             std::vector<std::string> source_columns, const LookupSet& lookups);
+             std::vector<std::string> source_columns, const LookupSet& lookups,
+             DeferredLookups deferred = DeferredLookups::kPark);
 
   // Processes one decoded source row; on success appends the encoded row (with its newline) to
   // `out`. REQUIRES: fields.size() == source_columns().size().
@@ -104,9 +111,11 @@ class RowProgram {
   const std::vector<std::string>& source_columns() const { return source_columns_; }
   const std::vector<CompiledColumn>& columns() const { return columns_; }
   const std::vector<int>& key_indexes() const { return key_indexes_; }
-  // Every lookup target this mapping needs loaded (self-references excluded).
-  static std::vector<LookupTarget> lookup_targets(const spec::MappingSpec& mapping,
-                                                  const spec::Project& project);
+  // Every lookup target this mapping needs loaded (self-references and parked deferred lookups
+  // excluded).
+  static std::vector<LookupTarget> lookup_targets(
+      const spec::MappingSpec& mapping, const spec::Project& project,
+      DeferredLookups deferred = DeferredLookups::kPark);
   bool has_self_refs() const { return has_self_refs_; }
   // Quoted, comma-separated target column list for COPY.
   std::string target_column_list() const;

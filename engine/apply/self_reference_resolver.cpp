@@ -6,10 +6,9 @@
 #include "engine/pg/quote.h"
 
 namespace mapengine {
-namespace {
 
-std::string column_type(pg::Connection& target, const pg::QualifiedName& table,
-                        const std::string& column) {
+std::string target_column_type(pg::Connection& target, const pg::QualifiedName& table,
+                               const std::string& column) {
   pg::Result result = target.exec(
       "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
       "WHERE attrelid = $1::regclass AND attname = $2 AND NOT attisdropped",
@@ -21,20 +20,18 @@ std::string column_type(pg::Connection& target, const pg::QualifiedName& table,
   return std::string(result.value(0, 0));
 }
 
-}  // namespace
-
 SelfReferenceOutcome resolve_self_references(pg::Connection& target, const RowProgram& program) {
   SelfReferenceOutcome outcome;
   const spec::MappingSpec& mapping = program.mapping();
   const std::string& legacy = mapping.legacy_key_columns.front();
-  std::string legacy_type = column_type(target, mapping.table, legacy);
+  std::string legacy_type = target_column_type(target, mapping.table, legacy);
   target.exec("BEGIN");
   try {
     target.exec("SET LOCAL statement_timeout = '60min'");
     for (const auto& column : program.columns()) {
       if (!column.lookup_target || !column.lookup_target->self) continue;
       const LookupTarget& ref = *column.lookup_target;
-      std::string match_type = column_type(target, mapping.table, ref.match);
+      std::string match_type = target_column_type(target, mapping.table, ref.match);
       pg::Result updated = target.exec(
           fmt::format("UPDATE {table} t SET {col} = p.{ret} FROM mapengine.pending_refs r "
                       "JOIN {table} p ON p.{match} = CAST(r.ref AS {match_type}) "
@@ -73,8 +70,10 @@ SelfReferenceOutcome resolve_self_references(pg::Connection& target, const RowPr
         }
         outcome.unresolved += count;
       }
+      // Only this column's: a deferred lookup's references wait for another mapping.
+      target.exec("DELETE FROM mapengine.pending_refs WHERE mapping = $1 AND column_name = $2",
+                  {mapping.name, column.name});
     }
-    target.exec("DELETE FROM mapengine.pending_refs WHERE mapping = $1", {mapping.name});
     target.exec("COMMIT");
   } catch (...) {
     target.abandon_transaction();

@@ -21,4 +21,9 @@ struct SelfReferenceOutcome {
 
 SelfReferenceOutcome resolve_self_references(pg::Connection& target, const RowProgram& program);
 
+// The SQL type of a target column (format_type), for casting the texts parked in pending_refs.
+// Throws Error(kSpec) when the column does not exist.
+std::string target_column_type(pg::Connection& target, const pg::QualifiedName& table,
+                               const std::string& column);
+
 }  // namespace mapengine

@@ -20,11 +20,59 @@ std::vector<std::string> dependencies_of(const spec::MappingSpec& mapping,
   };
   for (const auto& name : mapping.depends_on) add(name);
   for (const auto& column : mapping.columns) {
-    if (!column.lookup) continue;
+    if (!column.lookup || column.lookup->deferred) continue;
     add(column.lookup->table.empty() ? column.lookup->mapping : column.lookup->table);
   }
   return {out.begin(), out.end()};
 }
+
+namespace {
+
+// Why `from` waits for the mapping `to`.
+CycleEdge edge_between(const spec::MappingSpec& from, const std::string& to,
+                       const spec::Project& project) {
+  CycleEdge edge;
+  edge.from = &from;
+  edge.to = to;
+  auto names = [&](const std::string& name) {
+    const spec::MappingSpec* producer = project.find_mapping(name);
+    return producer != nullptr && producer->name == to;
+  };
+  for (const auto& name : from.depends_on) edge.depends_on = edge.depends_on || names(name);
+  for (const auto& column : from.columns) {
+    if (!column.lookup || column.lookup->deferred) continue;
+    if (names(column.lookup->table.empty() ? column.lookup->mapping : column.lookup->table)) {
+      edge.lookup_columns.push_back(column.name);
+    }
+  }
+  return edge;
+}
+
+// The way out of a cycle, for its message.
+std::string way_out(const std::vector<CycleEdge>& cycle) {
+  std::vector<std::string> lookups, depends;
+  for (const auto& edge : cycle) {
+    for (const auto& column : edge.lookup_columns) {
+      lookups.push_back(fmt::format("{}.{} (looks up {})", edge.from->name, column, edge.to));
+    }
+    if (edge.depends_on)
+      depends.push_back(fmt::format("{} (depends_on {})", edge.from->name, edge.to));
+  }
+  std::string out;
+  if (!lookups.empty()) {
+    out = fmt::format(
+        "; break it by marking the lookup of a nullable column `deferred: true` "
+        "(written NULL, filled once the other side is written): {}",
+        fmt::join(lookups, ", "));
+  }
+  if (!depends.empty()) {
+    out += fmt::format("{} drop a depends_on: {}", lookups.empty() ? "; break it:" : "; or",
+                       fmt::join(depends, ", "));
+  }
+  return out;
+}
+
+}  // namespace
 
 Plan make_plan(const spec::Project& project, Diagnostics& diagnostics) {
   std::map<std::string, const spec::MappingSpec*> all;
@@ -39,6 +87,7 @@ Plan make_plan(const spec::Project& project, Diagnostics& diagnostics) {
   std::map<std::string, int> state;  // 0 new, 1 on stack, 2 done
   std::vector<std::string> stack;
   std::set<std::string> reported;
+  std::vector<std::vector<CycleEdge>> cycles;
   std::function<int(const std::string&)> visit = [&](const std::string& name) -> int {
     if (state[name] == 2) return level[name];
     if (state[name] == 1) {
@@ -48,8 +97,21 @@ Plan make_plan(const spec::Project& project, Diagnostics& diagnostics) {
       std::string key = fmt::format("{}", fmt::join(cycle, " -> "));
       const spec::MappingSpec* at = all[name];
       if (reported.insert(name).second) {
-        diagnostics.error(at->at("depends_on").line ? at->at("depends_on") : at->where,
-                          "dependency-cycle", fmt::format("dependency cycle: {}", key));
+        std::vector<CycleEdge> edges_of_cycle;
+        for (size_t i = 0; i + 1 < cycle.size(); ++i) {
+          edges_of_cycle.push_back(edge_between(*all[cycle[i]], cycle[i + 1], project));
+        }
+        // Point at the first lookup that could be deferred, else at depends_on.
+        const SourceLocation* where =
+            at->at("depends_on").line ? &at->at("depends_on") : &at->where;
+        for (const auto& edge : edges_of_cycle) {
+          if (edge.lookup_columns.empty() || edge.from != at) continue;
+          where = &at->at("columns." + edge.lookup_columns.front() + ".lookup");
+          break;
+        }
+        diagnostics.error(*where, "dependency-cycle",
+                          fmt::format("dependency cycle: {}{}", key, way_out(edges_of_cycle)));
+        cycles.push_back(std::move(edges_of_cycle));
       }
       return 0;
     }
@@ -65,6 +127,7 @@ Plan make_plan(const spec::Project& project, Diagnostics& diagnostics) {
   for (const auto& [name, mapping] : all) visit(name);
 
   Plan plan;
+  plan.cycles = std::move(cycles);
   for (const auto& m : project.mappings) {
     PlannedMapping step;
     step.mapping = &m;

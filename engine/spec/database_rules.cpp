@@ -10,6 +10,7 @@
 
 #include "engine/common/error.h"
 #include "engine/pg/result.h"
+#include "engine/plan/dependency_plan.h"
 #include "engine/spec/schema_validator.h"
 
 namespace mapengine::spec {
@@ -194,6 +195,65 @@ void check_lookup_columns(const MappingSpec& mapping, const ColumnSpec& column,
   }
 }
 
+// A deferred lookup writes NULL first, so its column must be nullable; a dependency cycle can
+// only be broken at a nullable lookup column.
+void check_deferred_nullability(const Project& project, TargetCatalog& catalog,
+                                Diagnostics& diagnostics) {
+  auto not_null = [&](const MappingSpec& mapping,
+                      const std::string& column) -> std::optional<bool> {
+    const auto* columns = catalog.columns(mapping.table);
+    const TargetColumn* found = columns != nullptr ? find(*columns, column) : nullptr;
+    if (found == nullptr) return std::nullopt;  // reported by db-target-table/-column
+    return found->not_null;
+  };
+  for (const auto& mapping : project.mappings) {
+    for (const auto& column : mapping.columns) {
+      if (!column.lookup || !column.lookup->deferred) continue;
+      if (not_null(mapping, column.name).value_or(false)) {
+        diagnostics.error(
+            spot_or(mapping, "columns." + column.name + ".lookup.deferred", column.lookup->where),
+            "db-deferred-not-null",
+            fmt::format("column `{}` is NOT NULL in {}, but a deferred lookup writes the row with "
+                        "NULL there first; defer a nullable lookup of the cycle instead, or drop "
+                        "NOT NULL for the migration",
+                        column.name, mapping.table.display()));
+      }
+    }
+  }
+  Diagnostics reported_offline;
+  plan::Plan plan = plan::make_plan(project, reported_offline);
+  for (const auto& cycle : plan.cycles) {
+    std::vector<std::string> columns;
+    bool any_nullable = false;
+    bool all_known = true;
+    const plan::CycleEdge* report_at = nullptr;
+    for (const auto& edge : cycle) {
+      bool linted = false;
+      for (const auto& m : project.mappings) linted = linted || &m == edge.from;
+      for (const auto& column : edge.lookup_columns) {
+        std::optional<bool> strict = not_null(*edge.from, column);
+        all_known = all_known && strict.has_value();
+        any_nullable = any_nullable || !strict.value_or(true);
+        columns.push_back(fmt::format("{}.{}", edge.from->table.display(), column));
+        if (report_at == nullptr && linted) report_at = &edge;
+      }
+    }
+    if (columns.empty() || any_nullable || !all_known || report_at == nullptr) continue;
+    std::vector<std::string> names;
+    for (const auto& edge : cycle) names.push_back(edge.from->name);
+    names.push_back(cycle.front().from->name);
+    const MappingSpec& at = *report_at->from;
+    diagnostics.error(
+        spot_or(at, "columns." + report_at->lookup_columns.front() + ".lookup", at.where),
+        "db-cycle-not-null",
+        fmt::format("dependency cycle {} cannot be broken: every lookup column in it is NOT NULL "
+                    "on the target ({}), so no row can be written before the row it points at "
+                    "exists; drop NOT NULL on one of them for the migration, mark its lookup "
+                    "`deferred: true`, and restore NOT NULL after apply",
+                    fmt::join(names, " -> "), fmt::join(columns, ", ")));
+  }
+}
+
 }  // namespace
 
 void check_source_queries(const Project& project, pg::Connection& source,
@@ -285,6 +345,8 @@ void check_target_tables(const Project& project, const std::vector<std::string>&
       if (column.lookup) check_lookup_columns(mapping, column, project, catalog, diagnostics);
     }
   }
+
+  check_deferred_nullability(project, catalog, diagnostics);
 
   std::set<std::string> named(named_files.begin(), named_files.end());
   for (const auto& table : project.migrated) {

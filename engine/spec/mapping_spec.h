@@ -40,6 +40,10 @@ struct LookupSpec {
   std::string returns;  // column of `table` returned (default: its id column)
   MissPolicy on_missing = MissPolicy::kReject;
   std::optional<std::string> default_value;  // for kDefault
+  // Deferred: the row is written with NULL here and the reference is filled once the looked-up
+  // mapping has written its rows (how a foreign-key cycle between tables is broken). The lookup
+  // then adds no dependency.
+  bool deferred = false;
   SourceLocation where;
 };
 

@@ -212,6 +212,25 @@ void check_lookups(const MappingSpec& mapping, const Project& project, Diagnosti
                                     column.name, to_string(lookup.on_missing)));
     }
 
+    if (lookup.deferred && !self) {
+      if (lookup.on_missing != MissPolicy::kNull && lookup.on_missing != MissPolicy::kFail) {
+        diagnostics.error(
+            at(mapping.spots.count(prefix + ".on_missing") ? "on_missing" : "deferred"),
+            "deferred-lookup",
+            fmt::format("column `{}`: a deferred lookup is filled after the row is "
+                        "written, so it cannot reject the row: set on_missing to "
+                        "null or fail (it is {})",
+                        column.name, to_string(lookup.on_missing)));
+      }
+      if (mapping.legacy_key_columns.size() != 1) {
+        diagnostics.error(at("deferred"), "deferred-lookup",
+                          fmt::format("column `{}`: a deferred lookup is filled through the "
+                                      "row's legacy key column: set target.legacy_key (one "
+                                      "column)",
+                                      column.name));
+      }
+    }
+
     if (lookup.match.empty() && lookup.mapping.empty()) {
       const std::vector<std::string>& keys =
           producer != nullptr ? producer->legacy_key_columns : migrated->legacy_key_columns;
@@ -476,6 +495,7 @@ constexpr std::array kRules = {
     LintRule{"lookup-needs-match", E, "a lookup target without a single legacy key column"},
     LintRule{"self-reference-policy", E, "a self-lookup with on_missing other than null/fail"},
     LintRule{"dependency-cycle", E, "mappings depend on each other in a cycle"},
+    LintRule{"deferred-lookup", E, "a deferred lookup that cannot be filled after the row"},
     LintRule{"unknown-dependency", E, "depends_on names an unknown mapping or table"},
     LintRule{"missing-legacy-key", E, "source.key is missing"},
     LintRule{"legacy-key-arity", E, "target.legacy_key and source.key differ in length"},
@@ -492,6 +512,8 @@ constexpr std::array kRules = {
     LintRule{"db-target-column", E, "a mapped column is not a column of the target table"},
     LintRule{"db-not-null", E, "a NOT NULL target column without default is not mapped"},
     LintRule{"db-lookup-column", E, "a lookup's match or return column does not exist"},
+    LintRule{"db-deferred-not-null", E, "a deferred lookup's column is NOT NULL"},
+    LintRule{"db-cycle-not-null", E, "a dependency cycle whose lookup columns are all NOT NULL"},
 };
 }  // namespace
 

@@ -34,7 +34,8 @@ void check_transforms(const MappingSpec& mapping, Diagnostics& diagnostics);
 // missing-legacy-key, legacy-key-arity, id-map-needs-id, conflict-needs-columns,
 // batch-size-range, duplicate-target-column, namespace-needs-uuid-v5, key-not-selected.
 void check_mapping_shape(const MappingSpec& mapping, Diagnostics& diagnostics);
-// unknown-lookup-table, lookup-needs-match, self-reference-policy, default-needs-value.
+// unknown-lookup-table, lookup-needs-match, self-reference-policy, deferred-lookup,
+// default-needs-value.
 void check_lookups(const MappingSpec& mapping, const Project& project, Diagnostics& diagnostics);
 // duplicate-table, duplicate-name (across every loaded file).
 void check_duplicates(const Project& project, Diagnostics& diagnostics);

@@ -382,6 +382,12 @@ class Builder {
         spec.default_value = text(value, "lookup.default");
       }
     }
+    if (YAML::Node deferred = node["deferred"]) {
+      spot(prefix + ".deferred", deferred);
+      if (!deferred.IsScalar() || !YAML::convert<bool>::decode(deferred, spec.deferred)) {
+        diagnostics_.error(at(deferred), "schema-type", "lookup.deferred must be true or false");
+      }
+    }
     return spec;
   }
 

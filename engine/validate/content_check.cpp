@@ -521,16 +521,36 @@ ContentOutcome check_content(const spec::MappingSpec& mapping, const spec::Proje
   pg::Connection source(source_url, "source");
   pg::Connection target(target_url, "target");
 
-  // Compile the mapping exactly as apply does.
+  // Compile the mapping as apply does, but with deferred lookups resolved now: the value a
+  // deferred column must hold once filled, so that one still NULL is a difference.
   std::vector<std::string> columns = describe_source(source, mapping.source_query);
   // Lookups are loaded whole here, whatever apply's --lookup-memory: validate streams rows one
   // by one and has no batches to fetch lookups for.
   LookupSet lookups;
-  for (const auto& where : RowProgram::lookup_targets(mapping, project)) {
+  for (const auto& where :
+       RowProgram::lookup_targets(mapping, project, DeferredLookups::kResolve)) {
     std::string key = where.select_sql();
     if (!lookups.tables.count(key)) lookups.tables.emplace(key, LookupTable::load(target, where));
   }
-  RowProgram program(mapping, project, columns, lookups);
+  RowProgram program(mapping, project, columns, lookups, DeferredLookups::kResolve);
+  // References still parked are unfilled whatever the looked-up table holds now (it may not be
+  // written yet, so that resolving gives NULL too).
+  long long unfilled = 0;
+  std::vector<std::string> unfilled_columns;
+  if (target.exec("SELECT to_regclass('mapengine.pending_refs') IS NOT NULL").value(0, 0) == "t") {
+    for (const auto& column : mapping.columns) {
+      if (!column.lookup || !column.lookup->deferred) continue;
+      long long parked = std::stoll(std::string(
+          target
+              .exec("SELECT count(*) FROM mapengine.pending_refs WHERE mapping = $1 AND "
+                    "column_name = $2",
+                    {mapping.name, column.name})
+              .value(0, 0)));
+      if (parked == 0) continue;
+      unfilled += parked;
+      unfilled_columns.push_back(column.name);
+    }
+  }
   TargetTable table = TargetTable::load(target, mapping.table);
   std::vector<std::string> notes;
   std::vector<ColumnPlan> plans = plan_columns(mapping, program, table, notes);
@@ -615,7 +635,7 @@ ContentOutcome check_content(const spec::MappingSpec& mapping, const spec::Proje
   long long differing = f.missing + f.extra + f.changed;
   bool tolerated = mapping.mode == spec::WriteMode::kSkipExisting && f.missing == 0 &&
                    f.extra == 0 && f.changed > 0 && f.changed <= options.tolerated_changes;
-  check.ok = differing == 0 || tolerated;
+  check.ok = (differing == 0 || tolerated) && unfilled == 0;
   std::string excluded =
       f.rejected > 0 ? fmt::format("; {} rejected row(s) excluded", group_thousands(f.rejected))
                      : "";
@@ -636,6 +656,13 @@ ContentOutcome check_content(const spec::MappingSpec& mapping, const spec::Proje
     check.details.push_back(fmt::format(
         "mode skip_existing kept {} existing row(s) as found: {} changed row(s) are expected",
         group_thousands(options.tolerated_changes), group_thousands(f.changed)));
+  }
+  if (unfilled > 0) {
+    check.summary += fmt::format("; {} deferred reference(s) not filled yet", unfilled);
+    check.details.push_back(fmt::format(
+        "{} deferred reference(s) of {} are not filled yet: apply the mapping they look up, or "
+        "run apply again to finish an interrupted fill",
+        group_thousands(unfilled), fmt::join(unfilled_columns, ", ")));
   }
   for (auto& note : notes) check.details.push_back(std::move(note));
   if (f.stale_rejects > 0) {
@@ -658,6 +685,7 @@ ContentOutcome check_content(const spec::MappingSpec& mapping, const spec::Proje
                    {"extra", f.extra},
                    {"changed", f.changed},
                    {"stale_rejects", f.stale_rejects},
+                   {"unfilled_deferred", unfilled},
                    {"chunks", f.chunks},
                    {"chunks_differing", f.chunks_differing},
                    {"chunk_rows", options.chunk_rows},

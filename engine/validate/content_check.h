@@ -19,7 +19,8 @@
 // Columns that cannot be recomputed are handled explicitly: random UUIDs (generate: uuid) are
 // checked for presence; self-references are compared through the target's own join (the legacy
 // value of the row they point at); upsert's id column is not compared (an upsert keeps the id
-// of a row that existed before).
+// of a row that existed before). A deferred lookup is compared like any lookup (its value as
+// resolved now): a column apply has not filled yet is a changed value, never excused.
 //
 // Thread-safety: check_content() may run concurrently for different mappings.
 #pragma once

@@ -2,10 +2,12 @@
 //   fail.yaml      a mapping that breaks the rule,
 //   expected.txt   the exact diagnostics lint reports for it, one `file:line:col: ...` per line,
 //   pass.yaml      the same mapping, fixed: lint reports nothing at all for it,
-//   context/       optional sibling files (other mappings, migrated tables) for cross-file rules.
+//   context/       optional sibling files (other mappings, migrated tables) for cross-file rules,
+// and optionally further variants of one rule: fail-<variant>.yaml with expected-<variant>.txt,
+// and pass-<variant>.yaml (clean too).
 // Each case is linted alone in a fresh folder with the context files next to it, so a new case is
-// a new folder. MAPENGINE_UPDATE_EXPECTED=1 rewrites expected.txt from the actual output (review
-// the diff before committing).
+// a new folder (or a new variant). MAPENGINE_UPDATE_EXPECTED=1 rewrites the expected files from
+// the actual output (review the diff before committing).
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -97,19 +99,31 @@ TEST_CASE("lint fixtures: each fail.yaml reports exactly expected.txt, each pass
       REQUIRE(fs::exists(dir / "fail.yaml"));
       REQUIRE(fs::exists(dir / "pass.yaml"));
 
-      CaseResult fail = lint_case(dir, "fail.yaml");
-      if (update)
-        std::ofstream(dir / "expected.txt") << [&] {
-          std::string text;
-          for (const auto& line : fail.lines) text += line + "\n";
-          return text;
-        }();
-      std::vector<std::string> expected = lines_of(read_text(dir / "expected.txt"));
-      CHECK(fail.lines == expected);
-      CHECK(fail.rules.count(rule) == 1);
-
-      CaseResult pass = lint_case(dir, "pass.yaml");
-      CHECK(pass.lines == std::vector<std::string>{});
+      for (const auto& entry : fs::directory_iterator(dir)) {
+        std::string file = entry.path().filename().string();
+        if (!entry.is_regular_file() || file.size() < 5 ||
+            file.compare(file.size() - 5, 5, ".yaml") != 0) {
+          continue;
+        }
+        std::string stem = file.substr(0, file.size() - 5);
+        INFO("case: " << file);
+        if (stem == "fail" || stem.rfind("fail-", 0) == 0) {
+          fs::path expected_file = dir / ("expected" + stem.substr(4) + ".txt");
+          CaseResult fail = lint_case(dir, file);
+          if (update)
+            std::ofstream(expected_file) << [&] {
+              std::string text;
+              for (const auto& line : fail.lines) text += line + "\n";
+              return text;
+            }();
+          std::vector<std::string> expected = lines_of(read_text(expected_file));
+          CHECK(fail.lines == expected);
+          CHECK(fail.rules.count(rule) == 1);
+        } else if (stem == "pass" || stem.rfind("pass-", 0) == 0) {
+          CaseResult pass = lint_case(dir, file);
+          CHECK(pass.lines == std::vector<std::string>{});
+        }
+      }
     }
   }
 }
@@ -135,6 +149,8 @@ TEST_CASE("lint: every offline rule has a fixture folder", "[lint]") {
                                                   "db-target-column",
                                                   "db-not-null",
                                                   "db-lookup-column",
+                                                  "db-deferred-not-null",
+                                                  "db-cycle-not-null",
                                                   "schema"};
   for (const auto& rule : mapengine::spec::lint_rules()) {
     std::string id(rule.id);
