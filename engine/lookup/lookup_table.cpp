@@ -54,8 +54,7 @@ LookupTarget resolve_lookup(const spec::LookupSpec& lookup, const spec::MappingS
   std::vector<std::string> legacy;
   std::string id_column = "id";
   const spec::MappingSpec* producer = nullptr;
-  if (lookup.table == owner.name || lookup.table == owner.table.name ||
-      lookup.table == owner.table.display()) {
+  if (lookup.table == owner.name || pg::names_table(lookup.table, owner.table)) {
     producer = &owner;
   } else {
     producer = project.find_mapping(lookup.table);

@@ -24,7 +24,14 @@ std::string QualifiedName::quoted() const {
 
 std::string QualifiedName::display() const { return schema + "." + name; }
 
-QualifiedName parse_qualified_name(std::string_view text) {
+namespace {
+
+struct ParsedName {
+  QualifiedName name;
+  bool has_schema = false;
+};
+
+ParsedName parse_name(std::string_view text) {
   std::string parts[2];
   int part = 0;
   bool quoted = false;
@@ -44,11 +51,32 @@ QualifiedName parse_qualified_name(std::string_view text) {
     } else if (c == '.' && part == 0) {
       part = 1;
     } else {
-      parts[part] += c;
+      parts[part] += c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
     }
   }
-  if (part == 0) return {"public", parts[0]};
-  return {parts[0], parts[1]};
+  if (part == 0) return {{"public", parts[0]}, false};
+  return {{parts[0], parts[1]}, true};
+}
+
+}  // namespace
+
+QualifiedName parse_qualified_name(std::string_view text) { return parse_name(text).name; }
+
+std::string written_name_part(std::string_view part) {
+  bool plain = !part.empty();
+  for (char c : part) plain = plain && c != '.' && c != '"' && !(c >= 'A' && c <= 'Z');
+  if (plain) return std::string(part);
+  std::string out = "\"";
+  for (char c : part) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+bool names_table(std::string_view written, const QualifiedName& table) {
+  ParsedName parsed = parse_name(written);
+  return parsed.has_schema ? parsed.name == table : parsed.name.name == table.name;
 }
 
 }  // namespace mapengine::pg

@@ -26,8 +26,18 @@ struct QualifiedName {
   bool operator==(const QualifiedName&) const = default;
 };
 
-// Parses `text`; a part in double quotes keeps dots and case. Unquoted parts are taken verbatim
-// (mapengine does not fold case: write names as they are in the catalog).
+// Parses `text` as PostgreSQL resolves a name: unquoted parts fold to lower case (ASCII letters,
+// as the server does under UTF-8), so `PUBLIC.Stores` is public.stores; a part in double quotes
+// keeps dots and case (`"Stores"`).
 QualifiedName parse_qualified_name(std::string_view text);
+
+// Whether `written` (a name in a mapping file: "stores", "PUBLIC.STORES", "\"Odd\".t") names
+// `table`, each part resolved as parse_qualified_name does. A name without schema matches the
+// table in any schema.
+bool names_table(std::string_view written, const QualifiedName& table);
+
+// One identifier part as a mapping file writes it so that parse_qualified_name gives it back:
+// as is, or double-quoted when it holds a dot, a quote or an upper-case letter ("Stores").
+std::string written_name_part(std::string_view part);
 
 }  // namespace mapengine::pg

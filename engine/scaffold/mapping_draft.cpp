@@ -7,15 +7,23 @@
 #include <map>
 #include <set>
 
+#include "engine/pg/quote.h"
 #include "engine/scaffold/column_conversion.h"
 #include "engine/scaffold/scaffold_text.h"
 
 namespace mapengine::scaffold {
 namespace {
 
-// A table as a lookup or a message names it: "profiles" in public, else "schema.name".
+// A table as a lookup names it: "profiles" in public, else "schema.name" (parts quoted as a
+// mapping file needs them).
 std::string short_name(const pg::QualifiedName& table) {
-  return table.schema == "public" ? table.name : table.display();
+  std::string name = pg::written_name_part(table.name);
+  return table.schema == "public" ? name : pg::written_name_part(table.schema) + "." + name;
+}
+
+// A table as a mapping file writes it in full, for finding its mapping in the project.
+std::string written_name(const pg::QualifiedName& table) {
+  return pg::written_name_part(table.schema) + "." + pg::written_name_part(table.name);
 }
 
 // created_at, created_on, creation_date -> "created"/"creation"; "" when no time suffix.
@@ -253,8 +261,10 @@ class Drafter {
   std::vector<std::string> legacy_columns_of(const pg::QualifiedName& table) {
     if (table == target_.table) return d_.legacy_key;
     if (in_.project != nullptr) {
-      if (const auto* m = in_.project->find_mapping(table.display())) return m->legacy_key_columns;
-      if (const auto* t = in_.project->find_migrated(table.display())) {
+      if (const auto* m = in_.project->find_mapping(written_name(table))) {
+        return m->legacy_key_columns;
+      }
+      if (const auto* t = in_.project->find_migrated(written_name(table))) {
         return t->legacy_key_columns;
       }
     }
@@ -553,12 +563,12 @@ class Drafter {
     bool id_map = false;
     std::vector<std::string> legacy;
     if (in_.project != nullptr) {
-      if (const auto* m = in_.project->find_mapping(fk->references.display())) {
+      if (const auto* m = in_.project->find_mapping(written_name(fk->references))) {
         name = m->name;
         declared = true;
         legacy = m->legacy_key_columns;
         id_map = legacy.empty();
-      } else if (const auto* migrated = in_.project->find_migrated(fk->references.display())) {
+      } else if (const auto* migrated = in_.project->find_migrated(written_name(fk->references))) {
         name = migrated->name.empty() ? migrated->table.name : migrated->name;
         declared = true;
         legacy = migrated->legacy_key_columns;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "engine/pg/quote.h"
 #include "engine/scaffold/scaffold_text.h"
 
 namespace mapengine::scaffold {
@@ -59,18 +60,10 @@ void render_column(std::string& out, const DraftColumn& c) {
   if (!c.lookup.empty()) out += fmt::format("    lookup: {}\n", c.lookup);
 }
 
-// A table name as the mapping format reads it: a part with a dot or a quote is double-quoted.
+// A table name as the mapping format reads it: a part with a dot, a quote or an upper-case letter
+// is double-quoted.
 std::string mapping_table_name(const pg::QualifiedName& table) {
-  auto part = [](const std::string& p) {
-    if (p.find('.') == std::string::npos && p.find('"') == std::string::npos) return p;
-    std::string out = "\"";
-    for (char ch : p) {
-      if (ch == '"') out += '"';
-      out += ch;
-    }
-    return out + "\"";
-  };
-  return part(table.schema) + "." + part(table.name);
+  return pg::written_name_part(table.schema) + "." + pg::written_name_part(table.name);
 }
 
 std::string select_text(const MappingDraft& d) {

@@ -162,8 +162,7 @@ void check_lookup_columns(const MappingSpec& mapping, const ColumnSpec& column,
   const std::string prefix = "columns." + column.name + ".lookup";
   pg::QualifiedName table;
   std::string match = lookup.match, returns = lookup.returns;
-  bool self = lookup.table == mapping.name || lookup.table == mapping.table.name ||
-              lookup.table == mapping.table.display();
+  bool self = lookup.table == mapping.name || pg::names_table(lookup.table, mapping.table);
   const MappingSpec* producer = self ? &mapping : project.find_mapping(lookup.table);
   if (producer != nullptr) {
     table = producer->table;

@@ -33,11 +33,7 @@ const ColumnSpec* MappingSpec::find_column(std::string_view column) const {
   return nullptr;
 }
 
-namespace {
-bool names_table(std::string_view name, const pg::QualifiedName& table) {
-  return name == table.name || name == table.display();
-}
-}  // namespace
+using pg::names_table;
 
 const MappingSpec* Project::find_mapping(std::string_view name) const {
   for (const auto* list : {&mappings, &context}) {

@@ -19,9 +19,7 @@ namespace {
 // batch_size above this holds locks and WAL for long; a warning, not an error.
 constexpr int kLargeBatchSize = 20000;
 
-bool names_table(std::string_view name, const pg::QualifiedName& table) {
-  return name == table.name || name == table.display();
-}
+using pg::names_table;
 
 std::string list_text(const std::vector<std::string>& names) {
   return fmt::format("{}", fmt::join(names, ", "));
