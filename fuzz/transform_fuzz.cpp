@@ -1,6 +1,6 @@
 // libFuzzer target for one transform family, compiled once per family with
-// MAPENGINE_FUZZ_FAMILY=<family> (text, mapping, number, time, identity, json: the families of
-// engine/transform/registry.h). Build and run with fuzz/run.sh.
+// MAPENGINE_FUZZ_FAMILY=<family> (text, mapping, number, time, identity, json, array: the families
+// of engine/transform/registry.h). Build and run with fuzz/run.sh.
 //
 // Input: a header line, then values, one per line.
 //   line 1   the step as a mapping file writes it (`trim`, `{truncate: 3, on_overflow: reject}`),
@@ -22,7 +22,8 @@
 //  - a single step that leaves its value unchanged does not copy it (transform.h's rule);
 //  - idempotent transforms (trim, lower, to_int, round, ...) change nothing the second time;
 //  - the family's output forms: numbers in plain notation, dates and timestamps that read back,
-//    digests and UUIDs in their text form, booleans as true/false, JSON objects that parse.
+//    digests and UUIDs in their text form, booleans as true/false, JSON objects that parse,
+//    arrays (each, split_array) that read back as one-dimensional array literals.
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -36,6 +37,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/pg/array_literal.h"
 #include "engine/source/copy_text_decoder.h"
 #include "engine/spec/mapping_spec.h"
 #include "engine/transform/civil_time.h"
@@ -203,6 +205,11 @@ void check_output_form(std::string_view step, std::string_view out, const std::s
     }
   } else if (step == "boolean") {
     if (out != "true" && out != "false") bad("true or false");
+  } else if (step == "each" || step == "split_array") {
+    mapengine::pg::ArrayElements elements;
+    if (auto why = mapengine::pg::parse_array_literal(out, elements)) {
+      bad("an array literal that reads back (" + *why + ")");
+    }
   }
 }
 

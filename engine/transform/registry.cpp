@@ -17,6 +17,8 @@ std::string_view to_string(ValueType type) {
     case ValueType::kTimestamptz: return "timestamptz";
     case ValueType::kUuid: return "uuid";
     case ValueType::kJson: return "json";
+    case ValueType::kArray:
+      return "array";
   }
   return "unknown";
 }
@@ -31,6 +33,7 @@ const TransformRegistry& TransformRegistry::instance() {
     register_time_transforms(r);
     register_identity_transforms(r);
     register_json_transforms(r);
+    register_array_transforms(r);
     return r;
   }();
   return registry;

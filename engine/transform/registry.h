@@ -30,7 +30,7 @@ namespace mapengine {
 // The type of text a value holds, for lint-time pipeline checks. kAny accepts everything;
 // kSame (output only) means "the input type passes through".
 enum class ValueType { kAny, kSame, kText, kInteger, kNumeric, kBoolean, kDate, kTimestamp,
-                       kTimestamptz, kUuid, kJson };
+                       kTimestamptz, kUuid, kJson, kArray };
 std::string_view to_string(ValueType type);
 
 // The arguments of one step as written in the mapping file.
@@ -77,5 +77,6 @@ void register_number_transforms(TransformRegistry& registry);
 void register_time_transforms(TransformRegistry& registry);
 void register_identity_transforms(TransformRegistry& registry);
 void register_json_transforms(TransformRegistry& registry);
+void register_array_transforms(TransformRegistry& registry);
 
 }  // namespace mapengine
