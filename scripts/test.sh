@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command: installs dependencies, builds, starts a private PostgreSQL 15 server,
-# runs every test through CTest, and stops the server (also on failure or Ctrl-C).
+# The test command: installs dependencies, builds (warnings are errors here: MAPENGINE_WERROR),
+# starts a private PostgreSQL 15 server, runs every test through CTest, and stops the server
+# (also on failure or Ctrl-C).
 #
 #   scripts/test.sh              normal build in build/
 #   scripts/test.sh --sanitize   AddressSanitizer + UndefinedBehaviorSanitizer build in build-asan/
@@ -21,7 +22,8 @@ done
 
 build_dir=${MAPENGINE_BUILD_DIR:-$build_dir}
 scripts/install-deps.sh
-cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMAPENGINE_SANITIZE="$sanitize" >/dev/null
+cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMAPENGINE_SANITIZE="$sanitize" \
+  -DMAPENGINE_WERROR=ON >/dev/null
 cmake --build "$build_dir" -j "$(nproc)"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/mapengine-test.XXXXXX")
