@@ -218,14 +218,14 @@ void order_tables(MigrationReport& report, const spec::Project* given) {
   }
   std::map<std::string, size_t> position;
   std::map<std::string, std::vector<std::string>> depends;
-  std::map<std::string, std::string> checksum_now;
+  std::map<std::string, spec::MappingSpec> now_given;
   if (files != nullptr) {
     spec::Project all;
     all.migrated = files->migrated;
     for (const auto* list : {&files->mappings, &files->context}) {
       for (const auto& m : *list) {
         all.mappings.push_back(m);
-        checksum_now[m.name] = m.checksum;
+        now_given.emplace(m.name, m);
       }
     }
     Diagnostics diagnostics;
@@ -250,9 +250,10 @@ void order_tables(MigrationReport& report, const spec::Project* given) {
     TableReport& t = report.tables[i];
     t.order = static_cast<int>(i) + 1;
     if (auto it = depends.find(t.mapping); it != depends.end()) t.depends_on = it->second;
-    auto now = checksum_now.find(t.mapping);
-    if (now != checksum_now.end()) {
-      t.file_state = now->second == t.checksum ? "unchanged" : "changed since applied";
+    auto now = now_given.find(t.mapping);
+    if (now != now_given.end()) {
+      t.file_state =
+          now->second.has_checksum(t.checksum) ? "unchanged" : "changed since applied";
     } else {
       t.file_state = given != nullptr ? "not given" : "not found";
     }

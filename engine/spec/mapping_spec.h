@@ -117,6 +117,11 @@ struct MappingSpec {
   // The location recorded for `path`, or the document's.
   const SourceLocation& at(const std::string& path) const;
   const ColumnSpec* find_column(std::string_view column) const;
+  // Whether `recorded` (a checksum apply kept) stands for the mapping as it is now: its
+  // checksum, or the checksum of the file alone that an older mapengine kept.
+  bool has_checksum(std::string_view recorded) const {
+    return recorded == checksum || recorded == file_checksum;
+  }
 };
 
 // A target table migrated before mapengine; lookups may resolve into it.

@@ -88,9 +88,7 @@ ClaimStatus claim_mapping(pg::Connection& target, const spec::MappingSpec& mappi
           "'running'",
           {previous, mapping.name, message});
     }
-    // A checksum of the file alone was recorded by a mapengine that did not count the migrated
-    // tables' declarations yet: taken as unchanged.
-    bool changed = checksum != mapping.checksum && checksum != mapping.file_checksum;
+    bool changed = !mapping.has_checksum(checksum);
     ClaimStatus result = has_progress ? ClaimStatus::kResume : ClaimStatus::kFresh;
     if (options.restart) {
       target.exec("DELETE FROM mapengine.checkpoints WHERE mapping = $1", {mapping.name});
