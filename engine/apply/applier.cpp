@@ -49,8 +49,28 @@ void check_outside_dependencies(pg::Connection& target, const plan::Plan& plan) 
   }
 }
 
+// Runs one mapping. In a rehearsal it runs under a savepoint of its own, so that a mapping that
+// fails leaves the held transaction usable by the mappings that do not depend on it.
+MappingResult run_step(const plan::PlannedMapping& step, const spec::Project& project,
+                       const ApplyOptions& options, const RunContext& run,
+                       MappingProgress& progress) {
+  if (run.rehearsal == nullptr) return run_mapping(*step.mapping, project, options, run, progress);
+  pg::Connection& target = *run.rehearsal->target;
+  int level = target.nesting();
+  target.begin();
+  try {
+    MappingResult result = run_mapping(*step.mapping, project, options, run, progress);
+    target.commit();
+    return result;
+  } catch (...) {
+    while (target.nesting() > level) target.abandon_transaction();
+    throw;
+  }
+}
+
 std::string options_json(const ApplyOptions& options) {
   return nlohmann::json{{"dry_run", options.dry_run},
+                        {"sample", options.sample},
                         {"allow_changed", options.allow_changed},
                         {"restart", options.restart},
                         {"jobs", options.jobs},
@@ -73,7 +93,8 @@ void fill_deferred(const spec::Project& project, const ApplyOptions& options,
       DeferredOutcome outcome = with_retries(
           options.retry, fmt::format("{}: deferred references", mapping.name),
           [&] {
-            if (!target->is_ok()) target.emplace(options.target_url, "target");
+            // A held connection (a dry run's) is never replaced: its transaction holds the run.
+            if (!target->is_ok() && !target->held()) target.emplace(options.target_url, "target");
             pg::Result row = target->exec(
                 "SELECT status = 'complete' FROM mapengine.mappings WHERE mapping = $1",
                 {mapping.name});
@@ -113,12 +134,20 @@ void fill_deferred(const spec::Project& project, const ApplyOptions& options,
 }  // namespace
 
 ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
-                   const ApplyOptions& options, const std::atomic<bool>* interrupted,
+                   const ApplyOptions& requested, const std::atomic<bool>* interrupted,
                    bool show_progress) {
   auto started = Clock::now();
   ApplySummary summary;
   RunContext run;
   run.interrupted = interrupted;
+  // A rehearsal has one target connection: one mapping at a time, one range each, and no retry
+  // (a lost connection has lost the rehearsal's transaction).
+  ApplyOptions options = requested;
+  if (options.dry_run) {
+    options.jobs = 1;
+    options.parallel = 1;
+    options.retry.max_attempts = 0;
+  }
 
   // --consistent: one exported snapshot for every source read of this run. The exporting
   // transaction stays open until the run ends.
@@ -132,16 +161,24 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
               {{"snapshot", run.snapshot}});
   }
 
+  // A dry run rehearses everything a real apply does, state included, in one transaction on
+  // one connection that is rolled back at the end (even if this process dies: the server rolls
+  // back a transaction whose connection is gone).
   std::optional<pg::Connection> target;
+  std::optional<Rehearsal> rehearsal;
   state::RunIdentity who = state::RunIdentity::of_this_process();
-  if (!options.dry_run) {
-    target.emplace(options.target_url, "target");
-    state::ensure_state_schema(*target);
-    check_outside_dependencies(*target, plan);
-    run.run_id = state::begin_run(*target, "apply", who, options_json(options), run.snapshot);
-    run.owner = who.owner(run.run_id);
-    summary.run_id = run.run_id;
+  target.emplace(options.target_url, "target");
+  if (options.dry_run) {
+    target->hold_transaction();
+    rehearsal.emplace();
+    rehearsal->target = &*target;
+    run.rehearsal = &*rehearsal;
   }
+  state::ensure_state_schema(*target);
+  check_outside_dependencies(*target, plan);
+  run.run_id = state::begin_run(*target, "apply", who, options_json(options), run.snapshot);
+  run.owner = who.owner(run.run_id);
+  if (!options.dry_run) summary.run_id = run.run_id;
 
   std::deque<MappingProgress> progress(plan.steps.size());
   for (size_t i = 0; i < plan.steps.size(); ++i) progress[i].name = plan.steps[i].mapping->name;
@@ -177,11 +214,9 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
     std::unique_lock lock(mutex);
     for (;;) {
       bool started_one = false;
-      bool pending_left = false;
       for (size_t i = 0; i < plan.steps.size() && !stop; ++i) {
         const auto& step = plan.steps[i];
         if (status_of[step.mapping->name] != "pending") continue;
-        pending_left = true;
         if (running >= std::max(1, options.jobs) || !ready(step)) continue;
         status_of[step.mapping->name] = "running";
         ++running;
@@ -195,7 +230,7 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
                       fmt::format("{}: {} -> {}", s.mapping->name, s.mapping->file,
                                   s.mapping->table.display()),
                       {{"table", s.mapping->name}});
-            result = run_mapping(*s.mapping, project, options, run, progress[i]);
+            result = run_step(s, project, options, run, progress[i]);
             log_event(spdlog::level::info, "mapping_done",
                       fmt::format("{}: {} ({} read, {} written, {} rejected, {:.1f} s)",
                                   s.mapping->name, result.status, result.read, result.written,
@@ -234,13 +269,18 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
           std::lock_guard guard(mutex);
           summary.results[i] = std::move(result);
           status_of[s.mapping->name] = outcome == "succeeded" ? "succeeded" : "failed";
-          if (outcome != "succeeded") stop = true;
+          // A rehearsal goes on with the mappings that do not depend on a failed one.
+          if (outcome != "succeeded" &&
+              (!rehearsal || outcome == "interrupted" || !rehearsal->target->is_ok())) {
+            stop = true;
+          }
           --running;
           changed.notify_all();
         });
       }
       if (interrupted != nullptr && interrupted->load()) stop = true;
-      if (running == 0 && (!pending_left || stop) && !started_one) break;
+      // Nothing running and nothing started: no mapping left can ever become ready.
+      if (running == 0 && !started_one) break;
       if (!started_one) changed.wait_for(lock, std::chrono::milliseconds(200));
     }
   }
@@ -265,8 +305,20 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
   } else {
     summary.status = options.dry_run ? "dry-run" : "succeeded";
   }
+  for (size_t i = 0; i < plan.steps.size(); ++i) {
+    if (summary.results[i].status != "skipped") continue;
+    for (const auto& dep : plan.steps[i].depends_on) {
+      auto it = status_of.find(dep);
+      if (it != status_of.end() && it->second == "failed") {
+        summary.results[i].message = fmt::format("not run: it depends on {}, which failed", dep);
+        break;
+      }
+    }
+  }
   summary.seconds = std::chrono::duration<double>(Clock::now() - started).count();
-  if (target) {
+  if (rehearsal) {
+    target->end_held_transaction();
+  } else if (target) {
     try {
       if (!target->is_ok()) target.emplace(options.target_url, "target");
       state::finish_run(*target, run.run_id, summary.status, summary.error);

@@ -23,6 +23,7 @@ struct ApplyOptions {
   int batch_size = 0;          // 0 = the mapping's batch_size
   RetryPolicy retry;           // transient errors, in every phase (--retry-for, --retries)
   int sample_rows = 5;         // dry run: transformed rows shown per mapping
+  long long sample = 0;        // dry run: rows rehearsed per mapping, the first by key (0: all)
   bool consistent = false;     // read all sources from one exported snapshot
   // Memory for lookups loaded whole, shared by the mappings running at once; a lookup that
   // does not fit is queried per batch instead.
@@ -41,16 +42,28 @@ struct MappingProgress {
   std::atomic<double> started_at{0};  // seconds since epoch
 };
 
+// The rejects of one rule and column, with a few examples (dry run).
+struct RejectGroup {
+  std::string rule;
+  std::string column;  // empty: the whole row
+  long long rows = 0;
+  std::vector<std::string> examples;  // "legacy key 17, value 'x': reason"
+};
+
 struct MappingResult {
   std::string name;
   std::string table;
   std::string status;  // succeeded, up-to-date, waiting (deferred references), failed,
-                       // interrupted, dry-run
+                       // interrupted, dry-run, over-limit
   long long read = 0, written = 0, rejected = 0, skipped = 0;
   double seconds = 0;
   std::string message;
-  std::vector<std::string> sample;              // dry run: a few transformed rows (COPY text)
-  std::map<std::string, long long> reject_reasons;  // dry run: rule + column -> count
+  std::vector<std::string> sample;  // dry run: a few transformed rows (COPY text)
+  std::vector<RejectGroup> reject_groups;  // dry run: the reasons of the rejects, most first
+  long long reject_groups_total = 0;       // dry run: groups in all (the first are listed)
+  // Dry run with --sample: rows whose lookup missed a parent row the upstream mapping's
+  // sample left out, by column. Neither written nor rejected.
+  std::map<std::string, long long> outside_sample;
 };
 
 }  // namespace mapengine

@@ -52,7 +52,7 @@ DeferredOutcome fill_deferred_references(pg::Connection& target, const spec::Map
                         "fills it through that column after the rows are written");
     }
     const std::string& legacy = mapping.legacy_key_columns.front();
-    target.exec("BEGIN");
+    target.begin();
     try {
       target.exec("SET LOCAL statement_timeout = '60min'");
       std::string column_type = target_column_type(target, mapping.table, column.name);
@@ -97,7 +97,7 @@ DeferredOutcome fill_deferred_references(pg::Connection& target, const spec::Map
       }
       target.exec("DELETE FROM mapengine.pending_refs WHERE mapping = $1 AND column_name = $2",
                   {mapping.name, column.name});
-      target.exec("COMMIT");
+      target.commit();
     } catch (...) {
       target.abandon_transaction();
       throw;

@@ -5,9 +5,12 @@
 #include <algorithm>
 #include <chrono>
 #include <exception>
+#include <map>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
+#include <unordered_set>
 
 #include "engine/apply/batch_builder.h"
 #include "engine/apply/row_program.h"
@@ -45,6 +48,11 @@ struct MappingShared {
   long long rejected_before = 0;  // rejects recorded by earlier attempts
   long long read_before = 0;
   LeaseRenewal lease;
+  // Dry run with --sample: rows taken so far, whether rows were left out, and the rows set
+  // aside because their parent row is outside an upstream mapping's sample (by column).
+  std::atomic<long long> sampled{0};
+  std::atomic<bool> cut_short{false};
+  std::map<std::string, long long> outside_sample;  // guarded by mutex
 
   void fail(std::exception_ptr error) {
     std::lock_guard lock(mutex);
@@ -89,9 +97,72 @@ template <typename Step>
 void on_target(pg::Connection& target, const ApplyOptions& options,
                const spec::MappingSpec& mapping, std::string_view what, Step&& step) {
   with_retries(options.retry, fmt::format("{}: {}", mapping.name, what), [&] {
-    if (!target.is_ok()) target = pg::Connection(options.target_url, "target");
+    // A held connection (a dry run's) is never replaced: its transaction holds the run.
+    if (!target.is_ok() && !target.held()) target = pg::Connection(options.target_url, "target");
     step(target);
   });
+}
+
+// A sampled rehearsal's lookups into upstream mappings the sample cut short, by target column:
+// a miss there may be a parent row the upstream sample left out rather than a missing one.
+struct CutShortParent {
+  std::string query;  // the upstream mapping's source query
+  std::string key;    // its (single) key column
+};
+using CutShortParents = std::map<std::string, CutShortParent>;
+
+CutShortParents cut_short_parents(const RowProgram& program, const spec::Project& project,
+                                  const Rehearsal* rehearsal) {
+  CutShortParents parents;
+  if (rehearsal == nullptr) return parents;
+  for (const auto& column : program.columns()) {
+    if (!column.lookup_target || column.lookup_target->self ||
+        !rehearsal->cut_short.count(column.lookup_target->mapping)) {
+      continue;
+    }
+    const spec::MappingSpec* upstream = project.find_mapping(column.lookup_target->mapping);
+    if (upstream == nullptr || upstream->key.size() != 1) continue;
+    parents[column.name] = {upstream->source_query, upstream->key.front()};
+  }
+  return parents;
+}
+
+// Takes out of `batch.rejects` the lookup misses whose value is a key of the upstream mapping's
+// source (its row exists, outside the sample) and counts them by column into `counts`.
+void set_aside_outside_sample(pg::Connection& source, const CutShortParents& parents,
+                              Batch& batch, std::map<std::string, long long>& counts) {
+  std::map<std::string, std::unordered_set<std::string>> found;  // column -> upstream keys
+  for (const auto& [column, parent] : parents) {
+    std::string values = "{";
+    for (const auto& reject : batch.rejects) {
+      if (reject.rule != "lookup" || reject.column != column || !reject.value) continue;
+      if (values.size() > 1) values += ',';
+      values += '"';
+      for (char c : *reject.value) {
+        if (c == '"' || c == '\\') values += '\\';
+        values += c;
+      }
+      values += '"';
+    }
+    if (values.size() == 1) continue;
+    std::string key = pg::quote_identifier(parent.key);
+    pg::Result rows = source.exec(
+        fmt::format("SELECT DISTINCT q.{0}::text FROM ({1}) q WHERE q.{0}::text = ANY($1::text[])",
+                    key, parent.query),
+        {values + "}"});
+    for (int r = 0; r < rows.rows(); ++r) found[column].emplace(rows.value(r, 0));
+  }
+  std::vector<RejectRecord> kept;
+  for (auto& reject : batch.rejects) {
+    auto it = found.find(reject.column);
+    if (reject.rule == "lookup" && reject.value && it != found.end() &&
+        it->second.count(*reject.value)) {
+      ++counts[reject.column];
+    } else {
+      kept.push_back(std::move(reject));
+    }
+  }
+  batch.rejects = std::move(kept);
 }
 
 // A batch built from the source, on its way to the writer.
@@ -125,23 +196,32 @@ class BatchPool {
 
 // Reads one key range and writes it batch by batch. Two stages overlap: the producer thread
 // reads source rows and transforms them into batches while this thread writes the previous
-// batch, so the target server never waits for the transforms.
+// batch, so the target server never waits for the transforms. In a dry run both stages use the
+// rehearsal's connection, in turn.
 void run_range(const RowProgram& program, const state::RangeState& range,
                const ApplyOptions& options, const RunContext& run, MappingProgress& progress,
-               MappingShared& shared, int batch_size) {
+               MappingShared& shared, int batch_size, const CutShortParents& parents) {
   const spec::MappingSpec& mapping = program.mapping();
+  Rehearsal* rehearsal = run.rehearsal;
+  const long long sample = rehearsal != nullptr ? options.sample : 0;
   BoundedQueue<BuiltBatch> queue(2);
   BatchPool pool;
   SourceOptions source_options = options.source;
   source_options.snapshot = run.snapshot;
   source_options.retry = options.retry;
+  if (sample > 0) {
+    // One row past the sample tells whether the sample left rows out.
+    source_options.chunk_rows =
+        static_cast<long>(std::min<long long>(source_options.chunk_rows, sample + 1));
+  }
   SourceReader reader(options.source_url, mapping.source_query, mapping.key,
                       program.key_indexes(), source_options);
 
   std::thread producer([&] {
     try {
-      // Batched lookups are answered on a connection of their own (also in a dry run).
+      // Batched lookups are answered on a connection of their own (but in a dry run).
       std::optional<pg::Connection> lookups;
+      std::optional<pg::Connection> upstream_source;  // for `parents`
       BatchBuilder builder(program);
       long long built_no = 0;
       auto hand_over = [&](const RowBlock& block) {
@@ -149,6 +229,20 @@ void run_range(const RowProgram& program, const state::RangeState& range,
         built.batch = pool.take();
         built.last = block.last;
         ++built_no;
+        if (rehearsal != nullptr) {
+          {
+            std::lock_guard lock(rehearsal->mutex);
+            builder.build(block, rehearsal->target, built.batch);
+          }
+          if (!parents.empty() && !built.batch.rejects.empty()) {
+            if (!upstream_source) upstream_source.emplace(options.source_url, "source");
+            std::map<std::string, long long> outside;
+            set_aside_outside_sample(*upstream_source, parents, built.batch, outside);
+            std::lock_guard lock(shared.mutex);
+            for (const auto& [column, rows] : outside) shared.outside_sample[column] += rows;
+          }
+          return queue.push(std::move(built));
+        }
         with_retries(
             options.retry, fmt::format("{}: batch {} (lookups)", mapping.name, built_no),
             [&] {
@@ -165,6 +259,10 @@ void run_range(const RowProgram& program, const state::RangeState& range,
       RowBlock block;
       reader.read(range.range, range.last_key,
                   [&](std::string_view row) {
+                    if (sample > 0 && shared.sampled++ >= sample) {
+                      shared.cut_short = true;  // a row beyond the sample exists
+                      return false;
+                    }
                     if (static_cast<int>(block.ends.size()) >= batch_size) {
                       if (!hand_over(block)) return false;
                       block.data.clear();
@@ -197,9 +295,11 @@ void run_range(const RowProgram& program, const state::RangeState& range,
       ++batch_no;
       BatchOutcome outcome;
       auto started = Clock::now();
-      if (options.dry_run) {
-        outcome.written = static_cast<long>(batch.rows.size());
-        outcome.rejected = static_cast<long>(batch.rejects.size());
+      if (rehearsal != nullptr) {
+        // No retry: the rehearsal's work is in the one transaction a lost connection ends.
+        std::lock_guard lock(rehearsal->mutex);
+        outcome = writer.write(*rehearsal->target, batch, range.range_no, previous_key,
+                               built->last);
       } else {
         bool retrying = false;
         outcome = with_retries(
@@ -236,9 +336,12 @@ void run_range(const RowProgram& program, const state::RangeState& range,
                  {"rejected", outcome.rejected},
                  {"attempts", outcome.attempts},
                  {"ms", static_cast<long long>(seconds_since(started) * 1000)}});
-      check_reject_limit(mapping, shared.rejected_before + progress.rejected,
-                         shared.read_before + progress.read,
-                         shared.read_before + std::max(0LL, progress.total.load()));
+      // A rehearsal goes on past the limit: it reports every reject (see run_mapping).
+      if (rehearsal == nullptr) {
+        check_reject_limit(mapping, shared.rejected_before + progress.rejected,
+                           shared.read_before + progress.read,
+                           shared.read_before + std::max(0LL, progress.total.load()));
+      }
       if (run.interrupted != nullptr && run.interrupted->load()) {
         shared.stop = true;
         break;
@@ -251,6 +354,86 @@ void run_range(const RowProgram& program, const state::RangeState& range,
   shared.stop = shared.stop || (run.interrupted && run.interrupted->load());
   queue.close();
   producer.join();
+}
+
+// Dry run: the reasons of this run's rejects of `mapping`, grouped by rule and column, most
+// frequent first, with a few examples each (read in the rehearsal's transaction).
+void load_reject_groups(pg::Connection& target, long long run_id, MappingResult& result) {
+  constexpr int kGroups = 8;
+  constexpr int kExamples = 3;
+  pg::Result rows = target.exec(
+      fmt::format(R"sql(
+WITH r AS (
+  SELECT rule, COALESCE(column_name, '') AS column_name, legacy_key, value, reason, reject_id,
+         row_number() OVER (PARTITION BY rule, COALESCE(column_name, '') ORDER BY reject_id) AS n
+  FROM mapengine.rejects WHERE run_id = $1 AND mapping = $2),
+g AS (
+  SELECT rule, column_name, count(*) AS rows, min(reject_id) AS first,
+         json_agg(json_build_array(legacy_key, value, reason) ORDER BY reject_id)
+           FILTER (WHERE n <= {}) AS examples
+  FROM r GROUP BY rule, column_name)
+SELECT rule, column_name, rows, examples::text, count(*) OVER ()
+FROM g ORDER BY rows DESC, first LIMIT {})sql",
+                  kExamples, kGroups),
+      {std::to_string(run_id), result.name});
+  auto clip = [](std::string text, size_t chars) {
+    if (text.size() > chars) text = text.substr(0, chars) + "...";
+    return text;
+  };
+  for (int r = 0; r < rows.rows(); ++r) {
+    RejectGroup group;
+    group.rule = std::string(rows.value(r, 0));
+    group.column = std::string(rows.value(r, 1));
+    group.rows = std::stoll(std::string(rows.value(r, 2)));
+    result.reject_groups_total = std::stoll(std::string(rows.value(r, 4)));
+    auto examples = nlohmann::json::parse(rows.value(r, 3), nullptr, false);
+    if (!examples.is_array()) continue;
+    for (const auto& e : examples) {
+      if (!e.is_array() || e.size() != 3) continue;
+      std::string example = "legacy key " + e[0].get<std::string>();
+      if (e[1].is_string()) example += ", value '" + clip(e[1].get<std::string>(), 40) + "'";
+      if (e[1].is_null() && !group.column.empty()) example += ", value NULL";
+      example += ": " + clip(e[2].get<std::string>(), 160);
+      group.examples.push_back(std::move(example));
+    }
+    result.reject_groups.push_back(std::move(group));
+  }
+}
+
+// Dry run: the first rows of the source transformed again, for the eye (COPY text), with the
+// rejects among them. Lookups now see the rows the rehearsal wrote before.
+std::vector<std::string> transformed_sample(pg::Connection& source, pg::Connection& target,
+                                            const RowProgram& program, int rows) {
+  const spec::MappingSpec& mapping = program.mapping();
+  std::string sql =
+      source_chunk_sql(&source, mapping.source_query, mapping.key, {}, std::nullopt, rows);
+  RowBlock block;
+  source.copy_out("COPY (" + sql + ") TO STDOUT", [&](std::string_view data) {
+    for (size_t i = 0; i < data.size(); ++i) {
+      block.data += data[i];
+      if (data[i] == '\n') block.ends.push_back(block.data.size());
+    }
+    return true;
+  });
+  Batch batch;
+  BatchBuilder(program).build(block, &target, batch);
+  std::vector<std::string> sample;
+  for (const auto& row : batch.rows) {
+    sample.push_back(batch.encoded.substr(row.begin, row.end - row.begin - 1));
+  }
+  for (const auto& reject : batch.rejects) {
+    sample.push_back(fmt::format("(rejected: legacy key {}: {} {})", reject.legacy_key,
+                                 reject.column, reject.reason));
+  }
+  return sample;
+}
+
+// Whether `rejected` of `read` rows exceed the mapping's max_rejects (a percentage is of `read`).
+bool over_reject_limit(const spec::MappingSpec& mapping, long long rejected, long long read) {
+  if (!mapping.max_rejects) return false;
+  const spec::RejectLimit& limit = *mapping.max_rejects;
+  return limit.percent ? (read > 0 && rejected * 100.0 / read > limit.amount)
+                       : rejected > limit.amount;
 }
 
 }  // namespace
@@ -266,19 +449,26 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
   progress.started_at = epoch_seconds();
 
   // The start reads both databases before anything is written; a server that restarts or fails
-  // over meanwhile is waited for like one that does so mid-run.
+  // over meanwhile is waited for like one that does so mid-run. A dry run rehearses on the
+  // rehearsal's held connection, which is never replaced: its transaction holds the run.
+  Rehearsal* rehearsal = run.rehearsal;
   std::optional<pg::Connection> target_slot, source_slot;
+  auto target_of = [&]() -> pg::Connection& {
+    return rehearsal != nullptr ? *rehearsal->target : *target_slot;
+  };
   std::vector<std::string> columns;
   LookupSet lookups;
   bool percent_limit = mapping.max_rejects && mapping.max_rejects->percent;
   with_retries(
       options.retry, fmt::format("{}: preparing", mapping.name),
       [&] {
-        if (!target_slot || !target_slot->is_ok()) target_slot.emplace(options.target_url, "target");
+        if (rehearsal == nullptr && (!target_slot || !target_slot->is_ok())) {
+          target_slot.emplace(options.target_url, "target");
+        }
         if (!source_slot || !source_slot->is_ok()) source_slot.emplace(options.source_url, "source");
         columns = describe_source(*source_slot, mapping.source_query);
         // Mappings running side by side (--jobs) share the lookup memory budget.
-        lookups = load_lookups(*target_slot, RowProgram::lookup_targets(mapping, project),
+        lookups = load_lookups(target_of(), RowProgram::lookup_targets(mapping, project),
                                options.lookup_memory_bytes / std::max(1, options.jobs),
                                mapping.name);
         // The legacy key must be non-NULL: rows with a NULL key could be neither ordered nor
@@ -297,55 +487,20 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
             percent_limit
                 ? count_source_rows(*source_slot, mapping.source_query, mapping.key, {})
                 : estimate_source_rows(*source_slot, mapping.source_query);
+        if (rehearsal != nullptr && options.sample > 0) {
+          progress.total = std::min<long long>(progress.total, options.sample);
+        }
       },
       [&] {
         target_slot.reset();
         source_slot.reset();
       });
-  pg::Connection& target = *target_slot;
+  pg::Connection& target = target_of();
   pg::Connection& source = *source_slot;
   RowProgram program(mapping, project, columns, lookups);
   int batch_size = options.batch_size > 0 ? options.batch_size : mapping.batch_size;
 
   MappingShared shared;
-  if (options.dry_run) {
-    state::RangeState whole;
-    progress.running = true;
-    // A dry run transforms every row but writes nothing; a sample is kept for the summary.
-    run_range(program, whole, options, run, progress, shared, batch_size);
-    progress.running = false;
-    progress.finished = true;
-    if (shared.failure) std::rethrow_exception(shared.failure);
-    // Gather a sample by transforming the first rows again (cheap and side-effect free).
-    {
-      std::string sql = source_chunk_sql(&source, mapping.source_query, mapping.key, {},
-                                         std::nullopt, options.sample_rows);
-      RowBlock block;
-      source.copy_out("COPY (" + sql + ") TO STDOUT", [&](std::string_view rows) {
-        for (size_t i = 0; i < rows.size(); ++i) {
-          block.data += rows[i];
-          if (rows[i] == '\n') block.ends.push_back(block.data.size());
-        }
-        return true;
-      });
-      Batch batch;
-      BatchBuilder(program).build(block, &target, batch);
-      for (const auto& row : batch.rows) {
-        result.sample.push_back(batch.encoded.substr(row.begin, row.end - row.begin - 1));
-      }
-      for (const auto& reject : batch.rejects) {
-        result.sample.push_back(fmt::format("(rejected: legacy key {}: {} {})", reject.legacy_key,
-                                            reject.column, reject.reason));
-      }
-    }
-    result.status = "dry-run";
-    result.read = progress.read;
-    result.written = progress.written;
-    result.rejected = progress.rejected;
-    result.seconds = seconds_since(started);
-    return result;
-  }
-
   state::ClaimStatus claim = state::ClaimStatus::kFresh;
   on_target(target, options, mapping, "claiming the mapping", [&](pg::Connection& c) {
     claim = state::claim_mapping(c, mapping, run.owner, run.run_id,
@@ -380,7 +535,10 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
       if (!ranges.empty()) return;
       fresh = true;
       if (!source.is_ok()) source = pg::Connection(options.source_url, "source");
-      int parts = options.parallel > 0 ? options.parallel : mapping.parallel;
+      // A rehearsal reads each mapping as one range, on its one connection.
+      int parts = rehearsal != nullptr ? 1
+                  : options.parallel > 0 ? options.parallel
+                                         : mapping.parallel;
       state::create_ranges(c, mapping.name,
                            split_key_ranges(source, mapping.source_query, mapping.key,
                                             progress.total, parts));
@@ -398,19 +556,30 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
     progress.read = 0;
     progress.total = progress.total - shared.read_before;
     progress.running = true;
-    std::vector<std::thread> workers;
-    for (const auto& r : ranges) {
-      if (r.done) continue;
-      workers.emplace_back([&, r] {
-        run_range(program, r, options, run, progress, shared, batch_size);
-      });
+    CutShortParents parents = cut_short_parents(program, project, rehearsal);
+    if (rehearsal != nullptr) {
+      for (const auto& r : ranges) {
+        if (r.done || shared.stop) continue;
+        run_range(program, r, options, run, progress, shared, batch_size, parents);
+      }
+    } else {
+      std::vector<std::thread> workers;
+      for (const auto& r : ranges) {
+        if (r.done) continue;
+        workers.emplace_back([&, r] {
+          run_range(program, r, options, run, progress, shared, batch_size, parents);
+        });
+      }
+      for (auto& w : workers) w.join();
     }
-    for (auto& w : workers) w.join();
     progress.running = false;
     if (shared.failure) std::rethrow_exception(shared.failure);
     if (run.interrupted != nullptr && run.interrupted->load()) {
       throw Error(ErrorKind::kInterrupted,
-                  fmt::format("{}: interrupted; every committed batch is kept", mapping.name));
+                  rehearsal != nullptr
+                      ? fmt::format("{}: interrupted; the dry run wrote nothing", mapping.name)
+                      : fmt::format("{}: interrupted; every committed batch is kept",
+                                    mapping.name));
     }
     if (program.has_self_refs()) {
       on_target(target, options, mapping, "resolving self-references", [&](pg::Connection& c) {
@@ -439,13 +608,30 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
                                  progress.skipped},
                                 result.seconds, result.message);
     });
+    if (rehearsal != nullptr) {
+      result.status = over_reject_limit(mapping, result.rejected, result.read) ? "over-limit"
+                                                                               : "dry-run";
+      if (result.status == "over-limit") {
+        result.message = fmt::format(
+            "{} of {} rows rejected exceed max_rejects {}{}: a real apply would stop at this "
+            "mapping",
+            result.rejected, result.read, mapping.max_rejects->amount,
+            mapping.max_rejects->percent ? "%" : "");
+      }
+      if (shared.cut_short) rehearsal->cut_short.insert(mapping.name);
+      result.outside_sample = shared.outside_sample;
+      load_reject_groups(target, run.run_id, result);
+      if (options.sample_rows > 0) {
+        result.sample = transformed_sample(source, target, program, options.sample_rows);
+      }
+    }
     progress.finished = true;
     return result;
   } catch (const Error& e) {
     progress.running = false;
     std::string status = e.kind() == ErrorKind::kInterrupted ? "interrupted" : "failed";
     try {
-      if (!target.is_ok()) target = pg::Connection(options.target_url, "target");
+      if (!target.is_ok() && !target.held()) target = pg::Connection(options.target_url, "target");
       state::release_lease(target, mapping.name, run.owner);
       state::finish_run_mapping(target, run.run_id, mapping.name, status,
                                 {progress.read, progress.written, progress.rejected,

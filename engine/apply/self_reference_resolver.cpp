@@ -25,9 +25,8 @@ SelfReferenceOutcome resolve_self_references(pg::Connection& target, const RowPr
   const spec::MappingSpec& mapping = program.mapping();
   const std::string& legacy = mapping.legacy_key_columns.front();
   std::string legacy_type = target_column_type(target, mapping.table, legacy);
-  target.exec("BEGIN");
+  target.begin("SET LOCAL statement_timeout = '60min'");
   try {
-    target.exec("SET LOCAL statement_timeout = '60min'");
     for (const auto& column : program.columns()) {
       if (!column.lookup_target || !column.lookup_target->self) continue;
       const LookupTarget& ref = *column.lookup_target;
@@ -74,7 +73,7 @@ SelfReferenceOutcome resolve_self_references(pg::Connection& target, const RowPr
       target.exec("DELETE FROM mapengine.pending_refs WHERE mapping = $1 AND column_name = $2",
                   {mapping.name, column.name});
     }
-    target.exec("COMMIT");
+    target.commit();
   } catch (...) {
     target.abandon_transaction();
     throw;

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "engine/apply/applier.h"
+#include "engine/apply/progress_display.h"
 #include "engine/cli/cli_common.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/interrupt.h"
@@ -30,6 +31,37 @@ struct ApplyFlags {
   std::optional<int> retries;
 };
 
+// After a dry run: per mapping, why rows were rejected (grouped, with examples), rows the
+// sample could not rehearse, and why a mapping would stop a real apply or did not run.
+void print_rehearsal(const ApplySummary& summary) {
+  for (const auto& result : summary.results) {
+    if (!result.message.empty()) fmt::print("\n{}: {}\n", result.name, result.message);
+    if (!result.reject_groups.empty()) {
+      fmt::print("\n{}: {} rejected rows, by rule and column:\n", result.name,
+                 group_digits(result.rejected));
+      for (const auto& group : result.reject_groups) {
+        fmt::print("  {} {}: {} rows\n", group.rule,
+                   group.column.empty() ? "(row)" : group.column, group_digits(group.rows));
+        for (const auto& example : group.examples) fmt::print("    {}\n", example);
+      }
+      if (result.reject_groups_total > static_cast<long long>(result.reject_groups.size())) {
+        fmt::print("  ... and {} more rule/column groups\n",
+                   result.reject_groups_total - static_cast<long long>(result.reject_groups.size()));
+      }
+    }
+    for (const auto& [column, rows] : result.outside_sample) {
+      fmt::print(
+          "\n{}: {} rows not rehearsed: column {} looks up a parent row that exists in the "
+          "source but is outside the upstream mapping's sample (not a data error)\n",
+          result.name, group_digits(rows), column);
+    }
+    if (!result.sample.empty()) {
+      fmt::print("\n{}: sample of transformed rows (COPY text)\n", result.name);
+      for (const auto& row : result.sample) fmt::print("  {}\n", row);
+    }
+  }
+}
+
 void print_plan(const plan::Plan& plan) {
   std::string text = "plan:";
   for (const auto& step : plan.steps) {
@@ -51,8 +83,18 @@ Runner add_apply_command(CLI::App& app) {
   sub->add_option("paths", flags->paths, "mapping files or folders")->required();
   flags->connections.add_to(*sub);
   flags->log.add_to(*sub);
-  sub->add_flag("--dry-run", flags->options.dry_run,
-                "read, transform and look up everything, write nothing");
+  CLI::Option* dry_run =
+      sub->add_flag("--dry-run", flags->options.dry_run,
+                    "rehearse the whole apply in one target transaction that is rolled back: "
+                    "same lookups, same server checks, same counts; nothing persists");
+  sub->add_option("--sample", flags->options.sample,
+                  "dry run: rehearse only the first N rows (by legacy key) of each mapping")
+      ->check(CLI::Range(1LL, 1000000000LL))
+      ->needs(dry_run);
+  sub->add_option("--show-rows", flags->options.sample_rows,
+                  "dry run: transformed rows shown per mapping (default 5; 0: none)")
+      ->check(CLI::Range(0, 1000))
+      ->needs(dry_run);
   sub->add_flag("--allow-changed", flags->options.allow_changed,
                 "continue an interrupted mapping although its file changed since");
   sub->add_flag("--restart", flags->options.restart,
@@ -101,6 +143,14 @@ Runner add_apply_command(CLI::App& app) {
                 "--retry-for budget; use --retry-for alone");
     }
     print_plan(plan);
+    if (options.dry_run) {
+      fmt::print(stderr,
+                 "dry run: rehearsing in one target transaction that is rolled back at the end; "
+                 "one mapping at a time, one range each (--jobs and --parallel are ignored){}\n",
+                 options.sample > 0 ? fmt::format("; the first {} rows of each mapping",
+                                                  group_digits(options.sample))
+                                    : "");
+    }
 
     const std::atomic<bool>& interrupted = install_interrupt_handler();
     options.retry.interrupted = &interrupted;
@@ -120,12 +170,29 @@ Runner add_apply_command(CLI::App& app) {
                {"seconds", summary.seconds},
                {"max_rss_kib", usage.ru_maxrss}});
     if (options.dry_run) {
-      for (const auto& result : summary.results) {
-        if (result.sample.empty()) continue;
-        fmt::print("\n{}: sample of transformed rows (COPY text)\n", result.name);
-        for (const auto& row : result.sample) fmt::print("  {}\n", row);
+      print_rehearsal(summary);
+      fmt::print("\ndry run: nothing was written (the rehearsal's transaction was rolled back).\n");
+      if (summary.status == "interrupted") {
+        fmt::print(stderr, "mapengine: interrupted; the dry run was rolled back.\n");
+        return kExitInterrupted;
       }
-      fmt::print("\ndry run: nothing was written.\n");
+      if (summary.status == "failed") {
+        fmt::print(stderr, "mapengine: error: {}\n", redact_known_secrets(summary.error));
+        auto kind = static_cast<ErrorKind>(summary.error_kind);
+        if (kind == ErrorKind::kConnection || kind == ErrorKind::kDatabase) return kExitDatabase;
+        if (kind == ErrorKind::kConflict) return kExitConflict;
+        return kExitFindings;
+      }
+      long long over = 0;
+      for (const auto& result : summary.results) over += result.status == "over-limit" ? 1 : 0;
+      if (over > 0) {
+        fmt::print(stderr,
+                   "mapengine: {} mapping(s) would exceed max_rejects; a real apply would stop "
+                   "at the first of them.\n",
+                   over);
+        return kExitFindings;
+      }
+      return kExitOk;
     }
     if (summary.status == "interrupted") {
       fmt::print(stderr,

@@ -120,7 +120,7 @@ void BatchedLookup::fetch_range(pg::Connection& target,
   std::vector<pg::Param> params{text_array(values, begin, end)};
   if (target_.table.name.empty()) params.emplace_back(target_.mapping);
   try {
-    pg::Result rows = target.exec(sql_, params);
+    pg::Result rows = target.exec_isolated(sql_, params);
     for (int r = 0; r < rows.rows(); ++r) {
       if (rows.is_null(r, 0) || rows.is_null(r, 1)) continue;
       into.insert(rows.value(r, 0), rows.value(r, 1));

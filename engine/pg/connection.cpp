@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <memory>
 
@@ -93,8 +94,12 @@ Connection::Connection(Connection&& other) noexcept
     : conn_(other.conn_),
       role_(std::move(other.role_)),
       conninfo_(std::move(other.conninfo_)),
-      cancel_(std::move(other.cancel_)) {
+      cancel_(std::move(other.cancel_)),
+      held_(other.held_),
+      nesting_(other.nesting_) {
   other.conn_ = nullptr;
+  other.held_ = false;
+  other.nesting_ = 0;
 }
 
 Connection& Connection::operator=(Connection&& other) noexcept {
@@ -104,7 +109,11 @@ Connection& Connection::operator=(Connection&& other) noexcept {
     role_ = std::move(other.role_);
     conninfo_ = std::move(other.conninfo_);
     cancel_ = std::move(other.cancel_);
+    held_ = other.held_;
+    nesting_ = other.nesting_;
     other.conn_ = nullptr;
+    other.held_ = false;
+    other.nesting_ = 0;
   }
   return *this;
 }
@@ -141,12 +150,14 @@ WaitInfo Connection::wait_info(std::string what) const {
 }
 
 Result Connection::exec(std::string_view sql) {
+  if (held_) check_held(sql);
   std::string text(sql);
   WaitScope wait(wait_info(describe(sql)));
   return check(PQexec(conn_, text.c_str()), describe(sql));
 }
 
 std::vector<Result> Connection::exec_each(std::string_view sql) {
+  if (held_) check_held(sql);
   std::string text(sql);
   WaitScope wait(wait_info(describe(sql)));
   if (PQsendQuery(conn_, text.c_str()) != 1) throw_error(conn_, nullptr, role_, describe(sql));
@@ -180,6 +191,7 @@ std::vector<Result> Connection::exec_each(std::string_view sql) {
 }
 
 Result Connection::exec(std::string_view sql, const std::vector<Param>& params) {
+  if (held_) check_held(sql);
   std::string text(sql);
   std::vector<const char*> values;
   values.reserve(params.size());
@@ -191,6 +203,7 @@ Result Connection::exec(std::string_view sql, const std::vector<Param>& params) 
 }
 
 void Connection::copy_in_begin(std::string_view copy_sql) {
+  if (held_) check_held(copy_sql);
   std::string text(copy_sql);
   WaitScope wait(wait_info(describe(copy_sql)));
   PGresult* result = PQexec(conn_, text.c_str());
@@ -228,6 +241,7 @@ void Connection::copy_in_abort(std::string_view reason) {
 
 long Connection::copy_out(std::string_view copy_sql,
                           const std::function<bool(std::string_view)>& consume) {
+  if (held_) check_held(copy_sql);
   std::string text(copy_sql);
   {
     // Watched until the rows start to flow: a lock is waited for here. After that, the time
@@ -297,12 +311,115 @@ bool Connection::in_transaction() const {
   return PQtransactionStatus(conn_) != PQTRANS_IDLE;
 }
 
+std::string Connection::savepoint(int level) { return fmt::format("mapengine_level_{}", level); }
+
+void Connection::begin(std::string_view then) {
+  if (!held_) {
+    try {
+      if (then.empty()) {
+        exec("BEGIN");
+      } else {
+        exec_each(fmt::format("BEGIN; {}", then));
+      }
+    } catch (...) {
+      abandon_transaction();
+      throw;
+    }
+    return;
+  }
+  exec("SAVEPOINT " + savepoint(nesting_ + 1));
+  ++nesting_;
+  if (then.empty()) return;
+  try {
+    exec_each(then);
+  } catch (...) {
+    abandon_transaction();
+    throw;
+  }
+}
+
+void Connection::commit() {
+  if (!held_) {
+    exec("COMMIT");
+    return;
+  }
+  if (nesting_ == 0) throw Error::internal(role_ + ": commit() without begin() in a held transaction");
+  // What COMMIT would check, checked now: deferred constraints (they stay immediate for the rest
+  // of the held transaction, which only moves a refusal from a COMMIT to a statement's end).
+  exec_each("SET CONSTRAINTS ALL IMMEDIATE; RELEASE SAVEPOINT " + savepoint(nesting_));
+  --nesting_;
+}
+
 void Connection::abandon_transaction() noexcept {
+  if (held_) {
+    if (nesting_ == 0) return;  // the held transaction is its holder's to end
+    std::string name = savepoint(nesting_--);
+    if (!is_ok()) return;
+    try {
+      exec(fmt::format("ROLLBACK TO SAVEPOINT {0}; RELEASE SAVEPOINT {0}", name));
+    } catch (...) {
+    }
+    return;
+  }
   if (!is_ok() || !in_transaction()) return;
   try {
     exec("ROLLBACK");
   } catch (...) {
   }
+}
+
+void Connection::hold_transaction() {
+  if (held_ || in_transaction()) {
+    throw Error::internal(role_ + ": hold_transaction() inside a transaction");
+  }
+  // Idle between statements while the next batch is read from the source: not a leak.
+  exec_each("BEGIN; SET LOCAL idle_in_transaction_session_timeout = 0");
+  held_ = true;
+  nesting_ = 0;
+}
+
+void Connection::end_held_transaction() noexcept {
+  held_ = false;
+  nesting_ = 0;
+  abandon_transaction();
+}
+
+void Connection::check_held(std::string_view sql) const {
+  if (PQtransactionStatus(conn_) == PQTRANS_IDLE) {
+    throw Error::internal(fmt::format("{}: the held transaction has ended; refusing {}", role_,
+                                      describe(sql)));
+  }
+  size_t start = sql.find_first_not_of(" \t\r\n(");
+  if (start == std::string_view::npos) return;
+  size_t end = sql.find_first_of(" \t\r\n;", start);
+  std::string word(sql.substr(start, end == std::string_view::npos ? end : end - start));
+  for (char& c : word) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  bool ends = word == "BEGIN" || word == "START" || word == "COMMIT" || word == "END" ||
+              word == "ABORT" || word == "PREPARE";
+  if (word == "ROLLBACK") {
+    size_t next = sql.find_first_not_of(" \t\r\n", end == std::string_view::npos ? sql.size() : end);
+    ends = next == std::string_view::npos ||
+           !(sql.size() - next >= 2 && std::toupper(static_cast<unsigned char>(sql[next])) == 'T' &&
+             std::toupper(static_cast<unsigned char>(sql[next + 1])) == 'O');
+  }
+  if (ends) {
+    throw Error::internal(fmt::format(
+        "{}: {} would end the held transaction (use begin()/commit())", role_, describe(sql)));
+  }
+}
+
+Result Connection::exec_isolated(std::string_view sql, const std::vector<Param>& params) {
+  if (!held_) return exec(sql, params);
+  begin();
+  Result result;
+  try {
+    result = exec(sql, params);
+  } catch (...) {
+    abandon_transaction();
+    throw;
+  }
+  commit();
+  return result;
 }
 
 void Connection::cancel() {

@@ -70,9 +70,34 @@ class Connection {
   std::string quote_literal(std::string_view value) const;
 
   bool in_transaction() const;
-  // Rolls back the transaction in progress, if any, on an error path. Never throws: a broken
-  // connection has no transaction left to end, and the error being handled is the one to tell.
+
+  // Transactions that nest inside a held one. begin() opens a transaction (BEGIN) or, while the
+  // connection is held (hold_transaction()), a savepoint, and runs `then` (statements separated by
+  // ';', such as SET LOCAL ...) in it, in one round trip when it can; it either succeeds or leaves
+  // nothing open. commit() ends what the matching begin() opened: COMMIT, or (after checking the
+  // deferred constraints, as COMMIT would) RELEASE SAVEPOINT.
+  void begin(std::string_view then = {});
+  void commit();
+  // Rolls back what begin() opened last, on an error path: the transaction, or inside a held
+  // transaction the innermost savepoint (the held transaction itself stays). Never throws: a
+  // broken connection has no transaction left to end, and the error being handled is the one to
+  // tell.
   void abandon_transaction() noexcept;
+
+  // Opens a transaction that only end_held_transaction() ends, always by rolling it back: the
+  // dry run rehearses a whole migration in it. While held, begin()/commit() make savepoints, a
+  // statement that starts by ending the transaction (BEGIN, COMMIT, END, ROLLBACK, ABORT,
+  // PREPARE, ...) is refused with Error(kInternal) before it is sent, and so is any statement once
+  // the transaction has ended. REQUIRES: no transaction is open.
+  void hold_transaction();
+  // Rolls the held transaction back (with every savepoint in it). Never throws.
+  void end_held_transaction() noexcept;
+  bool held() const { return held_; }
+  // Savepoints begin() has open inside the held transaction.
+  int nesting() const { return nesting_; }
+  // Runs one statement whose failure the caller handles and goes on: inside a held transaction it
+  // runs under a savepoint, so that its failure does not abort the transaction.
+  Result exec_isolated(std::string_view sql, const std::vector<Param>& params);
   bool is_ok() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
   int server_version() const { return PQserverVersion(conn_); }
   int backend_pid() const { return PQbackendPID(conn_); }
@@ -88,10 +113,17 @@ class Connection {
   // Registers a statement with the wait watcher for the scope's lifetime.
   WaitInfo wait_info(std::string what) const;
 
+  // While held: refuses `sql` if it would end the held transaction, or if it has ended.
+  void check_held(std::string_view sql) const;
+  // The savepoint begin() opens at nesting `level`.
+  static std::string savepoint(int level);
+
   PGconn* conn_ = nullptr;
   std::string role_;
   std::string conninfo_;
   std::shared_ptr<PGcancel> cancel_;  // for the wait watcher, which may outlive a statement
+  bool held_ = false;
+  int nesting_ = 0;
 };
 
 // Builds an Error from a failed result (or from the connection when result is null).

@@ -299,23 +299,27 @@ BatchOutcome BatchWriter::write_transaction(pg::Connection& target, const Batch&
   BatchOutcome outcome;
   // One round trip opens the transaction: its local settings (nothing may rely on session
   // state behind a transaction-mode pooler) and, when careful, the savepoint that lets a
-  // refused row be taken out and the rest written again.
+  // refused row be taken out and the rest written again. (Inside a held transaction, a dry
+  // run's, the batch is a savepoint of it instead: pg::Connection::begin().)
   std::vector<std::string> opening = {
-      "BEGIN",
       fmt::format("SET LOCAL statement_timeout = {}",
                   target.quote_literal(settings_.statement_timeout)),
       fmt::format("SET LOCAL lock_timeout = {}", target.quote_literal(settings_.lock_timeout))};
   if (!settings_.synchronous_commit) opening.emplace_back("SET LOCAL synchronous_commit = off");
-  if (!insert_from_stage_.empty() && !batch.rows.empty()) opening.push_back(create_stage_);
+  if (!insert_from_stage_.empty() && !batch.rows.empty()) {
+    // In a held transaction the staging table of the batch before (another mapping's, perhaps)
+    // outlives its savepoint: ON COMMIT comes only at the end.
+    if (target.held()) opening.push_back(fmt::format("DROP TABLE IF EXISTS {}", kStage));
+    opening.push_back(create_stage_);
+  }
   if (careful) {
     // A deferred constraint would refuse a row only at COMMIT, where no savepoint can take it
     // out: checked at the end of each statement instead, the refused row is found like any other.
     opening.emplace_back("SET CONSTRAINTS ALL IMMEDIATE");
     opening.push_back(fmt::format("SAVEPOINT {}", kAttempt));
   }
+  target.begin(fmt::format("{}", fmt::join(opening, "; ")));
   try {
-    target.exec_each(fmt::format("{}", fmt::join(opening, "; ")));
-
     std::vector<RejectRecord> rejects = batch.rejects;
     std::vector<bool> refused(batch.rows.size(), false);
     std::vector<size_t> all(batch.rows.size());
@@ -424,7 +428,7 @@ BatchOutcome BatchWriter::write_transaction(pg::Connection& target, const Batch&
           "resume from the checkpoint",
           mapping_.name, range_no));
     }
-    target.exec("COMMIT");
+    target.commit();
   } catch (...) {
     target.abandon_transaction();
     throw;

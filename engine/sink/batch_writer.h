@@ -10,6 +10,9 @@
 // refuses a row at COMMIT sends the batch down the same path, with every constraint checked
 // immediately (SET CONSTRAINTS ALL IMMEDIATE) so the row can be found.
 //
+// Inside a held transaction (pg::Connection::hold_transaction(), the dry run's rehearsal) the
+// batch's transaction is a savepoint of it, released instead of committed.
+//
 // Pooler safety: everything happens inside the transaction (SET LOCAL, ON COMMIT DROP staging,
 // unnamed statements), so a transaction-mode pooler such as pgbouncer or Supabase's works.
 //

@@ -40,7 +40,7 @@ std::optional<KeyParts> key_parts_from_json(std::string_view json) {
 ClaimStatus claim_mapping(pg::Connection& target, const spec::MappingSpec& mapping,
                           const std::string& owner, long long run_id,
                           const ClaimOptions& options) {
-  target.exec("BEGIN");
+  target.begin();
   try {
     target.exec(
         "INSERT INTO mapengine.mappings (mapping, table_schema, table_name, file, checksum, "
@@ -96,7 +96,7 @@ ClaimStatus claim_mapping(pg::Connection& target, const spec::MappingSpec& mappi
       result = ClaimStatus::kFresh;
     } else if (status == "complete") {
       if (!changed) {
-        target.exec("COMMIT");
+        target.commit();
         return ClaimStatus::kComplete;
       }
       throw Error::conflict(fmt::format(
@@ -119,7 +119,7 @@ ClaimStatus claim_mapping(pg::Connection& target, const spec::MappingSpec& mappi
         {mapping.name, owner, std::to_string(run_id), mapping.checksum, mapping.file,
          mapping.table.schema, mapping.table.name, text_array(mapping.key),
          text_array(mapping.legacy_key_columns), mapping.id_column});
-    target.exec("COMMIT");
+    target.commit();
     return result;
   } catch (...) {
     target.abandon_transaction();
@@ -152,7 +152,7 @@ std::vector<RangeState> load_ranges(pg::Connection& target, const std::string& m
 
 void create_ranges(pg::Connection& target, const std::string& mapping,
                    const std::vector<KeyRange>& ranges) {
-  target.exec("BEGIN");
+  target.begin();
   try {
     target.exec("DELETE FROM mapengine.checkpoints WHERE mapping = $1", {mapping});
     for (size_t i = 0; i < ranges.size(); ++i) {
@@ -166,7 +166,7 @@ void create_ranges(pg::Connection& target, const std::string& mapping,
     }
     target.exec("UPDATE mapengine.mappings SET ranges = $2 WHERE mapping = $1",
                 {mapping, std::to_string(ranges.size())});
-    target.exec("COMMIT");
+    target.commit();
   } catch (...) {
     target.abandon_transaction();
     throw;

@@ -151,7 +151,7 @@ int state_version(pg::Connection& target) {
 }
 
 int ensure_state_schema(pg::Connection& target) {
-  target.exec("BEGIN");
+  target.begin();
   try {
     // 0x6d6170656e67 = "mapeng": serialises concurrent first runs.
     target.exec("SELECT pg_advisory_xact_lock(120368403721831)");
@@ -161,23 +161,23 @@ int ensure_state_schema(pg::Connection& target) {
       target.exec(kUpgrades[static_cast<size_t>(v)]);
       target.exec(fmt::format("UPDATE mapengine.schema_version SET version = {}", v + 1));
     }
-    target.exec("COMMIT");
+    target.commit();
   } catch (...) {
-    if (target.is_ok()) target.exec("ROLLBACK");
+    target.abandon_transaction();
     throw;
   }
   return kStateVersion;
 }
 
 void refresh_id_maps_view(pg::Connection& target) {
-  target.exec("BEGIN");
+  target.begin();
   try {
     // Serialises concurrent refreshes (mappings run in parallel with --jobs).
     target.exec("SELECT pg_advisory_xact_lock(120368403721832)");
     refresh_id_maps_view_locked(target);
-    target.exec("COMMIT");
+    target.commit();
   } catch (...) {
-    if (target.is_ok() && target.in_transaction()) target.exec("ROLLBACK");
+    target.abandon_transaction();
     throw;
   }
 }

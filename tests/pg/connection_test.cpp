@@ -129,3 +129,67 @@ TEST_CASE("abandon_transaction rolls back what is open and never throws", "[pg]"
   CHECK_THROWS_AS(conn.exec("SELECT 1"), Error);
   CHECK_NOTHROW(conn.abandon_transaction());
 }
+
+TEST_CASE("begin and commit nest as savepoints inside a held transaction that is rolled back",
+          "[pg][rehearsal]") {
+  TestDatabase db;
+  Connection conn(db.url(), "target");
+  conn.hold_transaction();
+  CHECK(conn.held());
+  // commit() checks deferred constraints, as COMMIT would: the refusal comes from commit().
+  conn.exec("CREATE TABLE d (id int UNIQUE DEFERRABLE INITIALLY DEFERRED)");
+  conn.begin();
+  conn.exec("INSERT INTO d VALUES (1), (1)");
+  try {
+    conn.commit();
+    FAIL("a deferred violation was released");
+  } catch (const Error& e) {
+    CHECK(e.sqlstate() == "23505");
+  }
+  conn.abandon_transaction();
+  CHECK(conn.nesting() == 0);
+  CHECK(conn.exec("SELECT count(*) FROM d").value(0, 0) == "0");
+  conn.exec("CREATE TABLE t (id int PRIMARY KEY)");
+  conn.begin("SET LOCAL lock_timeout = '5s'");
+  conn.exec("INSERT INTO t VALUES (1)");
+  conn.commit();  // a savepoint released: the row stays in the held transaction
+  CHECK(conn.nesting() == 0);
+  conn.begin();
+  CHECK_THROWS(conn.exec("INSERT INTO t VALUES (1)"));
+  conn.abandon_transaction();  // back to the savepoint: the held transaction goes on
+  CHECK(conn.exec("SELECT count(*) FROM t").value(0, 0) == "1");
+  // A failing statement under exec_isolated() leaves the transaction usable.
+  CHECK_THROWS(conn.exec_isolated("SELECT 1 / 0", {}));
+  CHECK(conn.exec("SELECT count(*) FROM t").value(0, 0) == "1");
+
+  // Statements that would end the transaction are refused before they are sent ...
+  for (const char* sql : {"COMMIT", " commit;", "END", "BEGIN", "ROLLBACK", "abort",
+                          "PREPARE TRANSACTION 'x'"}) {
+    INFO(sql);
+    try {
+      conn.exec(sql);
+      FAIL("not refused");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::kInternal);
+    }
+  }
+  conn.end_held_transaction();
+  Connection other(db.url(), "target");
+  CHECK(other.exec("SELECT to_regclass('t') IS NULL").value(0, 0) == "t");
+}
+
+TEST_CASE("outside a held transaction begin and commit are BEGIN and COMMIT", "[pg][rehearsal]") {
+  TestDatabase db;
+  Connection conn(db.url(), "target");
+  conn.exec("CREATE TABLE t (id int PRIMARY KEY)");
+  conn.begin("SET LOCAL statement_timeout = '1min'");
+  CHECK(conn.in_transaction());
+  conn.exec("INSERT INTO t VALUES (1)");
+  conn.commit();
+  CHECK_FALSE(conn.in_transaction());
+  // A failing `then` leaves nothing open.
+  CHECK_THROWS(conn.begin("SELECT 1 / 0"));
+  CHECK_FALSE(conn.in_transaction());
+  Connection other(db.url(), "target");
+  CHECK(other.exec("SELECT count(*) FROM t").value(0, 0) == "1");
+}
