@@ -13,7 +13,8 @@ TEST_CASE("mapengine --version prints the version", "[cli]") {
 TEST_CASE("mapengine --help lists every subcommand", "[cli]") {
   auto result = run_mapengine("--help");
   CHECK(result.exit_code == 0);
-  for (const char* sub : {"lint", "apply", "validate", "report", "explain", "scaffold"}) {
+  for (const char* sub : {"lint", "apply", "validate", "report", "explain", "scaffold", "reset",
+                          "status", "rejects"}) {
     INFO(sub);
     CHECK(result.out.find(sub) != std::string::npos);
   }

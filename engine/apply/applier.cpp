@@ -22,6 +22,7 @@
 #include "engine/common/log.h"
 #include "engine/common/retry.h"
 #include "engine/pg/connection.h"
+#include "engine/state/mapping_reset.h"
 #include "engine/state/run_store.h"
 #include "engine/state/state_schema.h"
 
@@ -68,11 +69,45 @@ MappingResult run_step(const plan::PlannedMapping& step, const spec::Project& pr
   }
 }
 
+// --restart: undoes what the planned mappings wrote (rows, id map, rejects, checkpoints), in
+// reverse dependency order, with the checks of `mapengine reset`; upsert and skip_existing
+// mappings keep their rows, which they rewrite. Throws Error(kConflict) when reset would refuse.
+void restart_mappings(pg::Connection& target, const spec::Project& project,
+                      const plan::Plan& plan) {
+  state::ResetOptions options;
+  options.keep_upsert_rows = true;
+  options.learn(project);
+  std::vector<std::string> names;
+  for (auto it = plan.steps.rbegin(); it != plan.steps.rend(); ++it) {
+    names.push_back(it->mapping->name);
+  }
+  state::ResetPlan reset;
+  try {
+    reset = state::plan_reset(target, names, options);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::kConflict) throw;
+    throw Error::conflict(fmt::format(
+        "--restart resets the mappings before applying them again; {}\n(mapengine reset "
+        "--dry-run shows what a reset deletes; mapengine reset --cascade also resets the "
+        "mappings that depend on them)",
+        e.what()));
+  }
+  for (const auto& step : state::execute_reset(target, reset, 0).steps) {
+    log_event(spdlog::level::info, "mapping_reset",
+              fmt::format("{}: reset for --restart: {} rows, {} id map entries, {} rejects "
+                          "deleted{}",
+                          step.mapping, step.rows, step.id_map, step.rejects,
+                          step.keep_rows ? " (mode upsert/skip_existing: rows kept)" : ""),
+              {{"table", step.mapping}, {"rows", step.rows}});
+  }
+}
+
 std::string options_json(const ApplyOptions& options) {
   return nlohmann::json{{"dry_run", options.dry_run},
                         {"sample", options.sample},
                         {"allow_changed", options.allow_changed},
                         {"restart", options.restart},
+                        {"retry_rejects", options.retry_rejects},
                         {"jobs", options.jobs},
                         {"parallel", options.parallel},
                         {"batch_size", options.batch_size},
@@ -175,6 +210,7 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
     run.rehearsal = &*rehearsal;
   }
   state::ensure_state_schema(*target);
+  if (options.restart && !options.dry_run) restart_mappings(*target, project, plan);
   check_outside_dependencies(*target, plan);
   run.run_id = state::begin_run(*target, "apply", who, options_json(options), run.snapshot);
   run.owner = who.owner(run.run_id);

@@ -18,6 +18,7 @@ struct ApplyOptions {
   bool dry_run = false;
   bool allow_changed = false;
   bool restart = false;
+  bool retry_rejects = false;  // re-process only the rejected rows of completed mappings
   int jobs = 1;                // mappings run concurrently (dependencies still hold)
   int parallel = 0;            // key ranges per mapping; 0 = the mapping's `parallel`
   int batch_size = 0;          // 0 = the mapping's batch_size

@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include "engine/apply/batch_builder.h"
+#include "engine/apply/reject_retry.h"
 #include "engine/apply/row_program.h"
 #include "engine/apply/self_reference_resolver.h"
 #include "engine/common/bounded_queue.h"
@@ -501,10 +502,15 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
   int batch_size = options.batch_size > 0 ? options.batch_size : mapping.batch_size;
 
   MappingShared shared;
+  std::optional<std::string> applied_checksum;
+  state::ClaimOptions claim_options;
+  claim_options.allow_changed = options.allow_changed;
+  claim_options.restart = options.restart;
+  claim_options.retry_rejects = options.retry_rejects;
   state::ClaimStatus claim = state::ClaimStatus::kFresh;
   on_target(target, options, mapping, "claiming the mapping", [&](pg::Connection& c) {
-    claim = state::claim_mapping(c, mapping, run.owner, run.run_id,
-                                 {options.allow_changed, options.restart});
+    if (options.retry_rejects) applied_checksum = state::recorded_checksum(c, mapping.name);
+    claim = state::claim_mapping(c, mapping, run.owner, run.run_id, claim_options);
   });
   if (claim == state::ClaimStatus::kComplete) {
     result.status = "up-to-date";
@@ -528,6 +534,49 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
     if (!mapping.legacy_key_columns.empty()) state::refresh_id_maps_view(c);
   });
   try {
+    if (options.retry_rejects) {
+      if (applied_checksum && *applied_checksum != mapping.checksum) {
+        log_event(spdlog::level::warn, "retry_changed_file",
+                  fmt::format("{}: {} changed since it was applied; the changed file applies to "
+                              "the retried rows only, rows written before keep what the old "
+                              "file made of them (apply --restart redoes them all)",
+                              mapping.name, mapping.file),
+                  {{"table", mapping.name}});
+      }
+      progress.running = true;
+      RetryOutcome retried = retry_rejected_rows(program, target, source, options, run, progress);
+      progress.running = false;
+      if (program.has_self_refs()) {
+        on_target(target, options, mapping, "resolving self-references", [&](pg::Connection& c) {
+          resolve_self_references(c, program);
+        });
+      }
+      on_target(target, options, mapping, "completing the mapping", [&](pg::Connection& c) {
+        state::complete_mapping(c, mapping.name, run.owner);
+      });
+      result.status = "succeeded";
+      result.read = progress.read;
+      result.written = progress.written;
+      result.rejected = progress.rejected;
+      result.skipped = progress.skipped;
+      result.message = fmt::format("retried {} rejected keys: {} written, {} rejected again",
+                                   retried.keys, progress.written.load(), progress.rejected.load());
+      if (retried.missing > 0) {
+        result.message += fmt::format("; {} no longer in the source (their rejects stay)",
+                                      retried.missing);
+      }
+      result.seconds = seconds_since(started);
+      log_event(spdlog::level::info, "retry_done", fmt::format("{}: {}", mapping.name, result.message),
+                {{"table", mapping.name}});
+      on_target(target, options, mapping, "recording the outcome", [&](pg::Connection& c) {
+        state::finish_run_mapping(c, run.run_id, mapping.name, result.status,
+                                  {progress.read, progress.written, progress.rejected,
+                                   progress.skipped},
+                                  result.seconds, result.message);
+      });
+      progress.finished = true;
+      return result;
+    }
     std::vector<state::RangeState> ranges;
     bool fresh = false;
     on_target(target, options, mapping, "splitting the key ranges", [&](pg::Connection& c) {

@@ -33,6 +33,9 @@ int run(int argc, char** argv) {
   add(add_explain_command);
   add(add_scaffold_command);
   add(add_transforms_command);
+  add(add_reset_command);
+  add(add_status_command);
+  add(add_rejects_command);
 
   try {
     app.parse(argc, argv);

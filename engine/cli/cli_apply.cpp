@@ -99,6 +99,9 @@ Runner add_apply_command(CLI::App& app) {
                 "continue an interrupted mapping although its file changed since");
   sub->add_flag("--restart", flags->options.restart,
                 "forget recorded progress of the given mappings and start from the beginning");
+  sub->add_flag("--retry-rejects", flags->options.retry_rejects,
+                "re-process only the rejected rows of completed mappings (after fixing the data "
+                "or the mapping); a changed mapping file applies to those rows only");
   sub->add_option("-j,--jobs", flags->options.jobs, "mappings run concurrently (default 1)")
       ->check(CLI::Range(1, 64));
   sub->add_option("--parallel", flags->options.parallel,
@@ -127,6 +130,9 @@ Runner add_apply_command(CLI::App& app) {
 
   return [flags] {
     flags->log.configure();
+    if (flags->options.retry_rejects && (flags->options.restart || flags->options.dry_run)) {
+      throw Error::usage("--retry-rejects cannot be combined with --restart or --dry-run");
+    }
     spec::Project project = load_checked_project(flags->paths);
     Diagnostics diagnostics;
     plan::Plan plan = plan::make_plan(project, diagnostics);

@@ -32,5 +32,8 @@ Runner add_report_command(CLI::App& app);
 Runner add_explain_command(CLI::App& app);
 Runner add_scaffold_command(CLI::App& app);
 Runner add_transforms_command(CLI::App& app);
+Runner add_reset_command(CLI::App& app);
+Runner add_status_command(CLI::App& app);
+Runner add_rejects_command(CLI::App& app);
 
 }  // namespace mapengine::cli

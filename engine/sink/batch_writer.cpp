@@ -279,7 +279,7 @@ BatchOutcome BatchWriter::write(pg::Connection& target, const Batch& batch, int 
   // would make every row a subtransaction's (about 3 % slower on the server). A batch with a
   // refused row is rolled back whole and written again with one.
   try {
-    return write_transaction(target, batch, range_no, previous_key, range_done, false);
+    return write_transaction(target, batch, range_no, previous_key, range_done, false, nullptr);
   } catch (const Error& e) {
     if (!is_row_error(e) || !target.is_ok()) throw;
   }
@@ -287,15 +287,29 @@ BatchOutcome BatchWriter::write(pg::Connection& target, const Batch& batch, int 
   // not this batch's to set aside one by one: the batch would roll back at its lease check.
   if (!holds_lease(target)) throw lease_lost();
   BatchOutcome outcome =
-      write_transaction(target, batch, range_no, previous_key, range_done, true);
+      write_transaction(target, batch, range_no, previous_key, range_done, true, nullptr);
   ++outcome.attempts;  // the first attempt, rolled back
+  return outcome;
+}
+
+BatchOutcome BatchWriter::write_retry(pg::Connection& target, const Batch& batch,
+                                      const std::vector<std::string>& retried) const {
+  try {
+    return write_transaction(target, batch, 0, {}, false, false, &retried);
+  } catch (const Error& e) {
+    if (!is_row_error(e) || !target.is_ok()) throw;
+  }
+  if (!holds_lease(target)) throw lease_lost();
+  BatchOutcome outcome = write_transaction(target, batch, 0, {}, false, true, &retried);
+  ++outcome.attempts;
   return outcome;
 }
 
 BatchOutcome BatchWriter::write_transaction(pg::Connection& target, const Batch& batch,
                                             int range_no,
                                             const std::vector<std::string>& previous_key,
-                                            bool range_done, bool careful) const {
+                                            bool range_done, bool careful,
+                                            const std::vector<std::string>* retried) const {
   BatchOutcome outcome;
   // One round trip opens the transaction: its local settings (nothing may rely on session
   // state behind a transaction-mode pooler) and, when careful, the savepoint that lets a
@@ -379,6 +393,24 @@ BatchOutcome BatchWriter::write_transaction(pg::Connection& target, const Batch&
       target.copy_in_end();
     }
 
+    long long rejects_removed = 0;
+    if (retried != nullptr && !retried->empty()) {
+      std::string keys;
+      for (const auto& key : *retried) {
+        append_copy_escaped(keys, key);
+        keys += '\n';
+      }
+      target.exec("CREATE TEMP TABLE mapengine_retried (legacy_key text) ON COMMIT DROP");
+      target.copy_in_begin("COPY mapengine_retried FROM STDIN");
+      target.copy_in_send(keys);
+      target.copy_in_end();
+      rejects_removed = target
+                            .exec("DELETE FROM mapengine.rejects r USING mapengine_retried k "
+                                  "WHERE r.mapping = $1 AND r.legacy_key = k.legacy_key",
+                                  {mapping_.name})
+                            .affected();
+    }
+
     if (!rejects.empty()) {
       std::string data;
       for (const auto& reject : rejects) append_reject_row(data, run_id_, mapping_.name, reject);
@@ -397,6 +429,22 @@ BatchOutcome BatchWriter::write_transaction(pg::Connection& target, const Batch&
     // The checkpoint must still be where this process's previous batch left it. If it is not,
     // batches this process saw committed are gone (a server crash lost asynchronously committed
     // transactions) or someone else wrote the range: going on would skip rows.
+    if (retried != nullptr) {
+      pg::Result adjusted = target.exec(
+          "WITH lease AS (SELECT FROM mapengine.mappings WHERE mapping = $1 AND lease_owner = $2 "
+          "FOR SHARE), adjusted AS (UPDATE mapengine.checkpoints SET "
+          "rows_written = rows_written + $3, "
+          "rows_rejected = GREATEST(rows_rejected - $4, 0) + $5, updated_at = clock_timestamp() "
+          "WHERE mapping = $1 AND range_no = (SELECT min(range_no) FROM mapengine.checkpoints "
+          "WHERE mapping = $1) AND EXISTS (SELECT FROM lease) RETURNING 1) "
+          "SELECT EXISTS (SELECT FROM lease), EXISTS (SELECT FROM adjusted)",
+          {mapping_.name, lease_owner_, std::to_string(outcome.written),
+           std::to_string(rejects_removed), std::to_string(outcome.rejected)});
+      if (adjusted.value(0, 0) != "t") throw lease_lost();
+      target.exec("COMMIT");
+      return outcome;
+    }
+
     bool renew = renewal_.due();
     pg::Result moved = target.exec(
         std::string("WITH lease AS (") +

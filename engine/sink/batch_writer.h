@@ -96,11 +96,20 @@ class BatchWriter {
   BatchOutcome write(pg::Connection& target, const Batch& batch, int range_no,
                      const std::vector<std::string>& previous_key, bool range_done) const;
 
+  // Writes `batch`, rows read again for keys the mapping had rejected (apply --retry-rejects),
+  // in one transaction as write() does, but instead of moving a checkpoint: deletes the rejects
+  // recorded for the `retried` keys (so each key keeps only the reject of this attempt, if it
+  // failed again) and adjusts the mapping's counters (in its first range) by the rows now
+  // written and the rejects no longer there. The lease is checked as in write().
+  BatchOutcome write_retry(pg::Connection& target, const Batch& batch,
+                           const std::vector<std::string>& retried) const;
+
  private:
   // write() in one transaction; `careful` writes under a savepoint and takes refused rows out.
+  // `retried` is null for write(), the retried keys for write_retry().
   BatchOutcome write_transaction(pg::Connection& target, const Batch& batch, int range_no,
                                  const std::vector<std::string>& previous_key, bool range_done,
-                                 bool careful) const;
+                                 bool careful, const std::vector<std::string>* retried) const;
   // Tries to write rows[indexes] under the savepoint the transaction holds; refused rows are
   // added to `rejects`. Returns rows written.
   long write_rows(pg::Connection& target, const Batch& batch, std::vector<size_t> indexes,

@@ -90,7 +90,15 @@ ClaimStatus claim_mapping(pg::Connection& target, const spec::MappingSpec& mappi
     }
     bool changed = !mapping.has_checksum(checksum);
     ClaimStatus result = has_progress ? ClaimStatus::kResume : ClaimStatus::kFresh;
-    if (options.restart) {
+    if (options.retry_rejects) {
+      if (status != "complete") {
+        throw Error::conflict(fmt::format(
+            "{}: --retry-rejects re-processes the rejected rows of a completed mapping, and this "
+            "one is {}; run apply without it to complete the mapping first",
+            mapping.name, status == "running" ? "not complete (interrupted or failed)" : status));
+      }
+      result = ClaimStatus::kResume;
+    } else if (options.restart) {
       target.exec("DELETE FROM mapengine.checkpoints WHERE mapping = $1", {mapping.name});
       target.exec("DELETE FROM mapengine.pending_refs WHERE mapping = $1", {mapping.name});
       result = ClaimStatus::kFresh;
@@ -125,6 +133,13 @@ ClaimStatus claim_mapping(pg::Connection& target, const spec::MappingSpec& mappi
     target.abandon_transaction();
     throw;
   }
+}
+
+std::optional<std::string> recorded_checksum(pg::Connection& target, const std::string& mapping) {
+  pg::Result row =
+      target.exec("SELECT checksum FROM mapengine.mappings WHERE mapping = $1", {mapping});
+  if (row.rows() == 0) return std::nullopt;
+  return std::string(row.value(0, 0));
 }
 
 std::vector<RangeState> load_ranges(pg::Connection& target, const std::string& mapping) {

@@ -37,6 +37,9 @@ enum class ClaimStatus {
 struct ClaimOptions {
   bool allow_changed = false;  // continue although the file changed since the last attempt
   bool restart = false;        // forget checkpoints and start from the beginning
+  // apply --retry-rejects: only a complete mapping; a changed file is accepted (and recorded)
+  // for the rows retried. Returns kResume with the lease taken.
+  bool retry_rejects = false;
 };
 
 // Registers `mapping`, checks its checksum against the recorded one and takes the lease for
@@ -45,6 +48,9 @@ struct ClaimOptions {
 ClaimStatus claim_mapping(pg::Connection& target, const spec::MappingSpec& mapping,
                           const std::string& owner, long long run_id,
                           const ClaimOptions& options);
+
+// The checksum recorded for `mapping` (of the file it was last applied with), if registered.
+std::optional<std::string> recorded_checksum(pg::Connection& target, const std::string& mapping);
 
 std::vector<RangeState> load_ranges(pg::Connection& target, const std::string& mapping);
 void create_ranges(pg::Connection& target, const std::string& mapping,

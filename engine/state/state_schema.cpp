@@ -122,8 +122,6 @@ CREATE VIEW mapengine.id_maps AS
 
 }  // namespace
 
-void refresh_id_maps_view_locked(pg::Connection& target);
-
 namespace {
 
 void refuse_newer(int version) {

@@ -35,5 +35,8 @@ int readable_state_version(pg::Connection& target);
 // Recreates the mapengine.id_maps view from the mappings table (call after registering a
 // mapping whose target keeps legacy columns).
 void refresh_id_maps_view(pg::Connection& target);
+// The same inside the caller's transaction. REQUIRES: the caller holds the view's advisory
+// transaction lock (pg_advisory_xact_lock(120368403721832)).
+void refresh_id_maps_view_locked(pg::Connection& target);
 
 }  // namespace mapengine::state
