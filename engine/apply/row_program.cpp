@@ -130,11 +130,16 @@ RowProgram::RowProgram(const spec::MappingSpec& mapping, const spec::Project& pr
       }
       column.lookup_target = std::move(target);
     }
-    // The id is kept per row only for the engine's id map (a target without a legacy column).
-    if (column.name == mapping.id_column && mapping.legacy_key_columns.empty()) {
-      id_index_ = static_cast<int>(columns_.size());
-    }
     columns_.push_back(std::move(column));
+  }
+  // The id is kept per row only for the engine's id map (a target without a legacy column).
+  if (mapping.legacy_key_columns.empty()) {
+    for (const auto& id_column : mapping.id_columns) {
+      for (size_t c = 0; c < columns_.size(); ++c) {
+        if (columns_[c].name == id_column) id_indexes_.push_back(static_cast<int>(c));
+      }
+    }
+    if (id_indexes_.size() != mapping.id_columns.size()) id_indexes_.clear();
   }
 }
 
@@ -281,7 +286,16 @@ RowResult RowProgram::process(const std::vector<Value>& fields, RowScratch& scra
     append_copy_field(out, scratch.outputs[c]);
   }
   out += '\n';
-  if (id_index_ >= 0) result.id.assign(scratch.outputs[static_cast<size_t>(id_index_)].text());
+  if (id_indexes_.size() == 1) {
+    result.id.assign(scratch.outputs[static_cast<size_t>(id_indexes_[0])].text());
+  } else if (!id_indexes_.empty()) {
+    // An association: its identity is the canonical key text of its key columns, the text
+    // validate computes over the target row with legacy_key_sql().
+    std::vector<Value> parts;
+    parts.reserve(id_indexes_.size());
+    for (int index : id_indexes_) parts.push_back(scratch.outputs[static_cast<size_t>(index)]);
+    result.id = legacy_key_text(parts);
+  }
   result.ok = true;
   return result;
 }

@@ -70,7 +70,7 @@ struct RowResult {
   bool ok = false;
   RejectRecord reject;                // when !ok
   std::vector<PendingRef> pending;    // self-references and deferred lookups to resolve later
-  std::string id;                     // value of the id column (for the engine's id map)
+  std::string id;  // the id column's value, or an association's key text (for the id map)
 };
 
 // What a program does with a deferred lookup (`deferred: true`): apply parks it like a
@@ -132,7 +132,7 @@ class RowProgram {
   std::vector<CompiledColumn> columns_;
   std::vector<const BatchedLookup*> batched_;
   std::vector<std::vector<size_t>> batched_columns_;
-  int id_index_ = -1;
+  std::vector<int> id_indexes_;  // the id column(s), in target.id_column order
   bool has_self_refs_ = false;
 };
 

@@ -52,6 +52,7 @@ void check_databases(const LintOptions& options, const spec::Project& project,
   spec::check_source_queries(project, source, diagnostics);
   pg::Connection target(config.target, "target");
   spec::check_target_tables(project, files, target, diagnostics);
+  spec::check_key_types(project, source, target, diagnostics);
 }
 
 int run_lint(const LintOptions& options) {

@@ -167,7 +167,7 @@ MappingExplanation explain_mapping(const spec::MappingSpec& mapping, const spec:
   e.write_strategy = mapping.mode == spec::WriteMode::kInsert ? "copy" : "staging";
   e.conflict_columns = mapping.conflict_columns;
   e.legacy_key_columns = mapping.legacy_key_columns;
-  e.id_column = mapping.id_column;
+  e.id_column = fmt::format("{}", fmt::join(mapping.id_columns, ", "));
   e.id_map = mapping.legacy_key_columns.empty() ? "id_map" : "legacy_column";
 
   e.plan_folder = plan_folder;

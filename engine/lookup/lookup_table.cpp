@@ -47,7 +47,7 @@ LookupTarget resolve_lookup(const spec::LookupSpec& lookup, const spec::MappingS
     if (!producer->legacy_key_columns.empty()) {  // its id map is its legacy column
       target.table = producer->table;
       target.match = producer->legacy_key_columns.front();
-      target.returns = producer->id_column;
+      target.returns = producer->single_id_column();
     }
     return target;
   }
@@ -64,7 +64,7 @@ LookupTarget resolve_lookup(const spec::LookupSpec& lookup, const spec::MappingS
     target.mapping = producer->name;
     target.self = producer == &owner || producer->name == owner.name;
     legacy = producer->legacy_key_columns;
-    id_column = producer->id_column;
+    id_column = producer->single_id_column();
   } else if (const spec::MigratedTable* migrated = project.find_migrated(lookup.table)) {
     target.table = migrated->table;
     legacy = migrated->legacy_key_columns;
@@ -74,6 +74,12 @@ LookupTarget resolve_lookup(const spec::LookupSpec& lookup, const spec::MappingS
   }
   target.match = !lookup.match.empty() ? lookup.match : (legacy.size() == 1 ? legacy[0] : "");
   target.returns = !lookup.returns.empty() ? lookup.returns : id_column;
+  if (target.returns.empty()) {
+    throw Error::spec(lookup.where,
+                      fmt::format("lookup into {} needs `return`: it is an association table "
+                                  "whose identity is several columns",
+                                  lookup.table));
+  }
   if (target.match.empty()) {
     if (producer != nullptr && legacy.empty()) {
       // A producer without a legacy column keeps its ids in the engine's id map.

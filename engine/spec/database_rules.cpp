@@ -9,6 +9,7 @@
 #include <set>
 
 #include "engine/common/error.h"
+#include "engine/pg/catalog.h"
 #include "engine/pg/result.h"
 #include "engine/plan/dependency_plan.h"
 #include "engine/spec/schema_validator.h"
@@ -34,6 +35,7 @@ std::string error_field(const pg::Result& result, int code) {
 
 struct Described {
   std::vector<std::string> columns;
+  std::vector<std::pair<Oid, int>> types;  // type oid and modifier of each column
   std::string error;  // the server's message when the query does not compile
 };
 
@@ -61,7 +63,10 @@ Described describe_query(pg::Connection& source, const std::string& query) {
   if (PQresultStatus(described.get()) != PGRES_COMMAND_OK) {
     pg::throw_error(source.raw(), described.get(), source.role(), "describe");
   }
-  for (int i = 0; i < described.columns(); ++i) out.columns.push_back(described.column_name(i));
+  for (int i = 0; i < described.columns(); ++i) {
+    out.columns.push_back(described.column_name(i));
+    out.types.emplace_back(PQftype(described.get(), i), PQfmod(described.get(), i));
+  }
   source.exec("ROLLBACK");
   return out;
 }
@@ -154,31 +159,49 @@ void require_columns(const MappingSpec& mapping, const std::vector<std::string>&
   }
 }
 
+struct LookedUp {
+  pg::QualifiedName table;
+  std::string match, returns;  // empty when not known
+};
+
+// The table, match and return columns of a lookup by `table:`; nullopt for a lookup through an
+// id map (`mapping:`) or into an unknown table (reported offline).
+std::optional<LookedUp> looked_up(const MappingSpec& mapping, const LookupSpec& lookup,
+                                  const Project& project) {
+  if (lookup.table.empty()) return std::nullopt;
+  LookedUp out;
+  out.match = lookup.match;
+  out.returns = lookup.returns;
+  bool self = lookup.table == mapping.name || pg::names_table(lookup.table, mapping.table);
+  const MappingSpec* producer = self ? &mapping : project.find_mapping(lookup.table);
+  if (producer != nullptr) {
+    out.table = producer->table;
+    if (out.match.empty() && producer->legacy_key_columns.size() == 1) {
+      out.match = producer->legacy_key_columns[0];
+    }
+    if (out.returns.empty()) out.returns = producer->single_id_column();
+  } else if (const MigratedTable* migrated = project.find_migrated(lookup.table)) {
+    out.table = migrated->table;
+    if (out.match.empty() && migrated->legacy_key_columns.size() == 1) {
+      out.match = migrated->legacy_key_columns[0];
+    }
+    if (out.returns.empty()) out.returns = migrated->id_column;
+  } else {
+    return std::nullopt;
+  }
+  return out;
+}
+
 void check_lookup_columns(const MappingSpec& mapping, const ColumnSpec& column,
                           const Project& project, TargetCatalog& catalog,
                           Diagnostics& diagnostics) {
   const LookupSpec& lookup = *column.lookup;
-  if (lookup.table.empty()) return;  // through the id map: nothing in the catalog to check
   const std::string prefix = "columns." + column.name + ".lookup";
-  pg::QualifiedName table;
-  std::string match = lookup.match, returns = lookup.returns;
-  bool self = lookup.table == mapping.name || pg::names_table(lookup.table, mapping.table);
-  const MappingSpec* producer = self ? &mapping : project.find_mapping(lookup.table);
-  if (producer != nullptr) {
-    table = producer->table;
-    if (match.empty() && producer->legacy_key_columns.size() == 1) {
-      match = producer->legacy_key_columns[0];
-    }
-    if (returns.empty()) returns = producer->id_column;
-  } else if (const MigratedTable* migrated = project.find_migrated(lookup.table)) {
-    table = migrated->table;
-    if (match.empty() && migrated->legacy_key_columns.size() == 1) {
-      match = migrated->legacy_key_columns[0];
-    }
-    if (returns.empty()) returns = migrated->id_column;
-  } else {
-    return;  // unknown-lookup-table is reported offline
-  }
+  std::optional<LookedUp> found = looked_up(mapping, lookup, project);
+  if (!found) return;
+  const pg::QualifiedName& table = found->table;
+  const std::string& match = found->match;
+  const std::string& returns = found->returns;
   const auto* columns = catalog.columns(table);
   if (columns == nullptr) {
     missing_table(catalog, table, spot_or(mapping, prefix + ".table", lookup.where),
@@ -253,6 +276,78 @@ void check_deferred_nullability(const Project& project, TargetCatalog& catalog,
   }
 }
 
+// What apply and validate rely on to name a row: the id column exists where it is assumed, and
+// a primary key or unique constraint covers the legacy key or id column(s).
+void check_identity(const MappingSpec& mapping, const std::vector<TargetColumn>& columns,
+                    pg::Connection& target, Diagnostics& diagnostics) {
+  bool legacy = !mapping.legacy_key_columns.empty();
+  bool id_exists = true;
+  for (const auto& c : mapping.id_columns) id_exists = id_exists && find(columns, c) != nullptr;
+  if (legacy && !id_exists && mapping.spots.count("target.id_column") == 0) {
+    diagnostics.error(
+        mapping.at("target.legacy_key"), "db-id-column",
+        fmt::format("{} has no column `id`, the default of target.id_column: lookups into it and "
+                    "mapengine.id_maps return that column; set target.id_column to its key "
+                    "column{}",
+                    mapping.table.display(), hint("id", names_of(columns))));
+  }
+  const std::vector<std::string>& key = legacy ? mapping.legacy_key_columns : mapping.id_columns;
+  for (const auto& c : key) {
+    if (find(columns, c) == nullptr) return;  // reported as db-target-column or db-id-column
+  }
+  if (pg::is_unique_key(target, mapping.table, key)) return;
+  std::string names = fmt::format("{}", fmt::join(key, ", "));
+  const SourceLocation& where =
+      legacy ? mapping.at("target.legacy_key") : spot_or(mapping, "target.id_column", mapping.at("columns"));
+  diagnostics.error(
+      where, "db-key-not-unique",
+      fmt::format("{} ({}) of {} is not covered by a primary key or unique constraint: apply's "
+                  "id map and validate need it to name exactly one row{}",
+                  legacy ? "target.legacy_key" : "target.id_column", names,
+                  mapping.table.display(),
+                  legacy ? fmt::format("; add UNIQUE ({})", names)
+                         : "; for an association table list every key column "
+                           "(`target.id_column: [a_id, b_id]`), or add a unique constraint"));
+}
+
+// Whether the text forms of values of the two types compare equal for equal values.
+bool same_key_text(const std::string& source_type, const std::string& target_type) {
+  auto base = [](const std::string& type) { return type.substr(0, type.find('(')); };
+  auto in = [](const std::string& type, std::initializer_list<std::string_view> group) {
+    return std::find(group.begin(), group.end(), type) != group.end();
+  };
+  if (source_type == target_type) return true;
+  std::string a = base(source_type), b = base(target_type);
+  if (a == "character" || b == "character") return false;  // padding: the lengths must agree
+  if (a == b) return true;
+  return (in(a, {"smallint", "integer", "bigint"}) && in(b, {"smallint", "integer", "bigint"})) ||
+         (in(a, {"text", "character varying"}) && in(b, {"text", "character varying"}));
+}
+
+bool trims(const ColumnSpec& column) {
+  for (const auto& step : column.transforms) {
+    if (step.name == "trim" || step.name == "rtrim") return true;
+  }
+  return false;
+}
+
+// The name of a source type, as format_type() prints it ("character(5)").
+std::string source_type_name(pg::Connection& source, std::pair<Oid, int> type) {
+  pg::Result name = source.exec("SELECT format_type($1::oid, NULLIF($2::int, -1))",
+                                {std::to_string(type.first), std::to_string(type.second)});
+  return std::string(name.value(0, 0));
+}
+
+// A target column's type name, or empty when it does not exist.
+std::string target_type_name(pg::Connection& target, const pg::QualifiedName& table,
+                             const std::string& column) {
+  pg::Result name = target.exec(
+      "SELECT format_type(atttypid, atttypmod) FROM pg_attribute WHERE attrelid = "
+      "to_regclass($1) AND attname = $2 AND attnum > 0 AND NOT attisdropped",
+      {table.quoted(), column});
+  return name.rows() == 1 ? std::string(name.value(0, 0)) : std::string();
+}
+
 }  // namespace
 
 void check_source_queries(const Project& project, pg::Connection& source,
@@ -323,13 +418,11 @@ void check_target_tables(const Project& project, const std::vector<std::string>&
       require_columns(mapping, mapping.conflict_columns, "target.conflict", *columns,
                       "target.conflict column", diagnostics);
     }
-    if (mapping.spots.count("target.id_column") > 0 &&
-        find(*columns, mapping.id_column) == nullptr) {
-      diagnostics.error(
-          mapping.at("target.id_column"), "db-target-column",
-          fmt::format("target.id_column `{}` is not a column of {}{}", mapping.id_column,
-                      mapping.table.display(), hint(mapping.id_column, names_of(*columns))));
+    if (mapping.spots.count("target.id_column") > 0) {
+      require_columns(mapping, mapping.id_columns, "target.id_column", *columns,
+                      "target.id_column column", diagnostics);
     }
+    check_identity(mapping, *columns, target, diagnostics);
     std::vector<std::string> uncovered;
     for (const auto& c : *columns) {
       if (c.not_null && !c.has_default && mapped.count(c.name) == 0) uncovered.push_back(c.name);
@@ -362,6 +455,57 @@ void check_target_tables(const Project& project, const std::vector<std::string>&
       diagnostics.error(table.where, "db-target-column",
                         fmt::format("migrated table {}: `{}` is not one of its columns{}",
                                     table.table.display(), name, hint(name, names_of(*columns))));
+    }
+  }
+}
+
+}  // namespace mapengine::spec
+
+namespace mapengine::spec {
+
+void check_key_types(const Project& project, pg::Connection& source, pg::Connection& target,
+                     Diagnostics& diagnostics) {
+  for (const auto& mapping : project.mappings) {
+    if (mapping.source_query.empty()) continue;
+    Described described = describe_query(source, mapping.source_query);
+    if (!described.error.empty()) continue;  // db-source-query
+    auto source_type = [&](const std::string& column) -> std::string {
+      auto it = std::find(described.columns.begin(), described.columns.end(), column);
+      if (it == described.columns.end()) return {};
+      return source_type_name(source, described.types[static_cast<size_t>(
+                                          it - described.columns.begin())]);
+    };
+    // The legacy key columns keep the source key's text: their types must print it alike.
+    for (size_t i = 0; i < mapping.legacy_key_columns.size() && i < mapping.key.size(); ++i) {
+      std::string from = source_type(mapping.key[i]);
+      std::string to = target_type_name(target, mapping.table, mapping.legacy_key_columns[i]);
+      if (from.empty() || to.empty() || same_key_text(from, to)) continue;
+      diagnostics.error(
+          spot_or(mapping, fmt::format("target.legacy_key[{}]", i), mapping.at("target.legacy_key")),
+          "db-legacy-key-type",
+          fmt::format("target.legacy_key column `{}` is {} but source.key column `{}` is {}: the "
+                      "id map, resume and validate compare their texts, which would differ; "
+                      "give `{}` the source's type",
+                      mapping.legacy_key_columns[i], to, mapping.key[i], from,
+                      mapping.legacy_key_columns[i]));
+    }
+    // A padded char(n) value ('AB  ') never equals a text key ('AB').
+    for (const auto& column : mapping.columns) {
+      if (!column.lookup || column.from.size() != 1 || trims(column)) continue;
+      std::string from = source_type(column.from[0]);
+      if (from.rfind("character(", 0) != 0 || from == "character(1)") continue;
+      std::optional<LookedUp> where = looked_up(mapping, *column.lookup, project);
+      if (!where || where->match.empty()) continue;
+      std::string match = target_type_name(target, where->table, where->match);
+      if (match.empty() || match.rfind("character(", 0) == 0) continue;
+      std::string path = "columns." + column.name + ".from[0]";
+      diagnostics.warning(
+          spot_or(mapping, path, column.where), "db-padded-char-lookup",
+          fmt::format("column `{}`: source column `{}` is {}, so its values arrive blank-padded "
+                      "('AB  '), but the lookup matches {}.{} ({}), which holds them unpadded: "
+                      "every padded value would miss; add `transform: [rtrim]` (or trim)",
+                      column.name, column.from[0], from, where->table.display(), where->match,
+                      match));
     }
   }
 }

@@ -6,7 +6,8 @@
 //   target  each mapped table exists; every mapped column exists and is writable; every NOT NULL
 //           column without a default is mapped; legacy_key, id_column and conflict columns exist;
 //           each lookup's table and match/return columns exist; declared migrated tables exist
-//           with their legacy_key and id_column.
+//           with their legacy_key and id_column. The default id column exists where it is
+//           assumed; a primary key or unique constraint covers the legacy key (or id) columns.
 // Findings are Diagnostics (rule ids db-*) located at the mapping node concerned.
 //
 // REQUIRES: open connections. Throws mapengine::Error when the connection fails or a catalog
@@ -31,5 +32,11 @@ void check_source_queries(const Project& project, pg::Connection& source, Diagno
 // (the files being linted).
 void check_target_tables(const Project& project, const std::vector<std::string>& named_files,
                          pg::Connection& target, Diagnostics& diagnostics);
+
+// Checks what needs both databases: target.legacy_key columns have types that print the source
+// key alike (db-legacy-key-type), and a lookup from a padded char(n) source column into a text
+// key trims it (db-padded-char-lookup, a warning).
+void check_key_types(const Project& project, pg::Connection& source, pg::Connection& target,
+                     Diagnostics& diagnostics);
 
 }  // namespace mapengine::spec

@@ -96,9 +96,13 @@ struct MappingSpec {
   std::vector<std::string> key;  // legacy key columns, in order
 
   std::vector<std::string> legacy_key_columns;  // target columns holding the key (or empty)
-  std::string id_column = "id";                 // target column holding the new id
+  // Target column(s) holding the row's new id, default `id`. Several for an association table
+  // (case_tags(case_id, tag_id)): the row's identity is then its key columns, and the id map
+  // keeps their canonical key text (legacy_key_text of the values) as the new id.
+  std::vector<std::string> id_columns = {"id"};
   WriteMode mode = WriteMode::kInsert;
-  std::vector<std::string> conflict_columns;  // upsert/skip_existing; default legacy_key_columns
+  // upsert/skip_existing; default legacy_key_columns, else the id columns of an association.
+  std::vector<std::string> conflict_columns;
 
   int batch_size = 1000;
   int parallel = 1;  // key ranges loaded concurrently
@@ -122,6 +126,10 @@ struct MappingSpec {
   bool has_checksum(std::string_view recorded) const {
     return recorded == checksum || recorded == file_checksum;
   }
+  // An association table: several id columns (its key columns are the row's identity).
+  bool is_association() const { return id_columns.size() > 1; }
+  // The id column a lookup returns by default: the only one, or empty for an association.
+  std::string single_id_column() const { return id_columns.size() == 1 ? id_columns[0] : ""; }
 };
 
 // A target table migrated before mapengine; lookups may resolve into it.

@@ -70,6 +70,78 @@ void check_transforms(const MappingSpec& mapping, Diagnostics& diagnostics) {
   }
 }
 
+namespace {
+
+// target.legacy_key columns keep the legacy key itself: each must be filled from the source key
+// columns, as they are; a lookup or a generated id there would hold new ids, so validate would
+// find every row missing and every row extra.
+void check_legacy_key_columns(const MappingSpec& mapping, Diagnostics& diagnostics) {
+  if (mapping.legacy_key_columns.size() != mapping.key.size()) return;  // legacy-key-arity
+  for (size_t i = 0; i < mapping.legacy_key_columns.size(); ++i) {
+    const std::string& name = mapping.legacy_key_columns[i];
+    const SourceLocation& where =
+        spot_or(mapping, fmt::format("target.legacy_key[{}]", i), "target.legacy_key");
+    const std::string& key = mapping.key[i];
+    const ColumnSpec* column = mapping.find_column(name);
+    if (column == nullptr) {
+      diagnostics.error(where, "legacy-key-from-source",
+                        fmt::format("target.legacy_key column `{}` is not mapped: map it `{}: {{ "
+                                    "from: {} }}` so each row keeps its legacy key",
+                                    name, name, key));
+      continue;
+    }
+    std::string how;
+    if (column->lookup) {
+      how = "is filled by a lookup (it would hold the looked-up new id, not the legacy key)";
+    } else if (column->generate != Generate::kNone) {
+      how = "is a generated id, not the legacy key";
+    } else if (column->has_constant) {
+      how = "is a constant, not the legacy key";
+    } else if (column->from.size() != 1 || column->from[0] != key) {
+      how = fmt::format("is filled from {}, not from source.key column `{}`",
+                        column->from.empty() ? std::string("nothing") : list_text(column->from),
+                        key);
+    }
+    if (!how.empty()) {
+      diagnostics.error(
+          column->where, "legacy-key-from-source",
+          fmt::format("target.legacy_key column `{}` {}; map it `{{ from: {} }}`, or, for an "
+                      "association table whose key is looked-up columns, drop target.legacy_key "
+                      "and set `target.id_column: [...]`",
+                      name, how, key));
+    }
+  }
+}
+
+// An association table (several id columns): its identity is its key columns.
+void check_association(const MappingSpec& mapping, Diagnostics& diagnostics) {
+  if (!mapping.legacy_key_columns.empty()) {
+    diagnostics.error(mapping.at("target.legacy_key"), "association-key",
+                      fmt::format("target.id_column lists several columns ({}), so the table is "
+                                  "an association whose identity is those columns; it keeps its "
+                                  "legacy key in the id map, not in target.legacy_key: remove "
+                                  "target.legacy_key",
+                                  list_text(mapping.id_columns)));
+  }
+  for (const auto& name : mapping.id_columns) {
+    const ColumnSpec* column = mapping.find_column(name);
+    if (column == nullptr || !column->lookup) continue;
+    MissPolicy policy = column->lookup->on_missing;
+    if (policy == MissPolicy::kNull || policy == MissPolicy::kDefault) {
+      std::string path = "columns." + name + ".lookup.on_missing";
+      diagnostics.error(
+          mapping.spots.count(path) ? mapping.spots.at(path) : column->lookup->where,
+          "association-key",
+          fmt::format("column `{}` is part of the association's identity (target.id_column); a "
+                      "row whose lookup misses cannot be written or identified: use on_missing: "
+                      "reject (or fail)",
+                      name));
+    }
+  }
+}
+
+}  // namespace
+
 void check_mapping_shape(const MappingSpec& mapping, Diagnostics& diagnostics) {
   if (mapping.key.empty()) {
     diagnostics.error(mapping.at("source"), "missing-legacy-key",
@@ -86,21 +158,34 @@ void check_mapping_shape(const MappingSpec& mapping, Diagnostics& diagnostics) {
                     mapping.key.size(), list_text(mapping.key)));
   }
   if (mapping.legacy_key_columns.empty()) {
-    const ColumnSpec* id = mapping.find_column(mapping.id_column);
-    if (id == nullptr) {
-      diagnostics.error(
-          spot_or(mapping, "target", "columns"), "id-map-needs-id",
-          fmt::format("without target.legacy_key mapengine keeps the id map itself and must know "
-                      "each row's new id, but column `{}` is not mapped: add `{}: {{ generate: "
-                      "uuid }}` or set target.legacy_key",
-                      mapping.id_column, mapping.id_column));
-    } else if (id->has_constant) {
-      diagnostics.error(id->where, "id-map-needs-id",
-                        fmt::format("id column `{}` is a constant, so every row would get the same "
-                                    "id: use `generate: uuid` or a source column",
-                                    id->name));
+    for (const auto& id_column : mapping.id_columns) {
+      const ColumnSpec* id = mapping.find_column(id_column);
+      if (id == nullptr && mapping.is_association()) {
+        diagnostics.error(
+            spot_or(mapping, "target.id_column", "columns"), "id-map-needs-id",
+            fmt::format("target.id_column lists `{}`, the association's key column, but it is "
+                        "not mapped: the row's identity is its key columns, so map each of them "
+                        "(usually `{}: {{ from: <legacy column>, lookup: <table> }}`)",
+                        id_column, id_column));
+      } else if (id == nullptr) {
+        diagnostics.error(
+            spot_or(mapping, "target", "columns"), "id-map-needs-id",
+            fmt::format("without target.legacy_key mapengine keeps the id map itself and must "
+                        "know each row's new id, but column `{}` is not mapped: add `{}: {{ "
+                        "generate: uuid }}`, set target.legacy_key, or, for an association "
+                        "table whose key is looked-up columns, name them: `target.id_column: "
+                        "[a_id, b_id]`",
+                        id_column, id_column));
+      } else if (id->has_constant) {
+        diagnostics.error(id->where, "id-map-needs-id",
+                          fmt::format("id column `{}` is a constant, so every row would get the "
+                                      "same id: use `generate: uuid` or a source column",
+                                      id->name));
+      }
     }
   }
+  check_legacy_key_columns(mapping, diagnostics);
+  if (mapping.is_association()) check_association(mapping, diagnostics);
   if (mapping.mode != WriteMode::kInsert && mapping.conflict_columns.empty()) {
     diagnostics.error(mapping.at("target.mode"), "conflict-needs-columns",
                       fmt::format("mode {} needs conflict columns: set target.conflict or "
@@ -246,6 +331,14 @@ void check_lookups(const MappingSpec& mapping, const Project& project, Diagnosti
                                       "({}); a lookup matches one column: give `match`",
                                       column.name, target, keys.size(), list_text(keys)));
       }
+    }
+
+    if (producer != nullptr && producer->is_association() && lookup.returns.empty()) {
+      diagnostics.error(at(""), "association-key",
+                        fmt::format("column `{}` looks up `{}`, an association table whose "
+                                    "identity is several columns ({}); a lookup returns one: "
+                                    "give `return: <column>`",
+                                    column.name, producer->name, list_text(producer->id_columns)));
     }
 
     bool has_default = mapping.spots.count(prefix + ".default") > 0;
@@ -499,6 +592,8 @@ constexpr std::array kRules = {
     LintRule{"legacy-key-arity", E, "target.legacy_key and source.key differ in length"},
     LintRule{"key-not-selected", W, "a key or from column is not in a simple select list"},
     LintRule{"id-map-needs-id", E, "no target.legacy_key and the new id is not known per row"},
+    LintRule{"legacy-key-from-source", E, "a target.legacy_key column not filled from source.key"},
+    LintRule{"association-key", E, "an association table's key columns break its shape's rules"},
     LintRule{"default-needs-value", E, "on_missing: default without default (or the reverse)"},
     LintRule{"conflict-needs-columns", E, "upsert/skip_existing without conflict columns"},
     LintRule{"batch-size-range", W, "batch_size above 20000"},
@@ -512,6 +607,10 @@ constexpr std::array kRules = {
     LintRule{"db-lookup-column", E, "a lookup's match or return column does not exist"},
     LintRule{"db-deferred-not-null", E, "a deferred lookup's column is NOT NULL"},
     LintRule{"db-cycle-not-null", E, "a dependency cycle whose lookup columns are all NOT NULL"},
+    LintRule{"db-id-column", E, "the default id column is assumed but does not exist"},
+    LintRule{"db-key-not-unique", E, "no unique constraint covers the legacy key or id columns"},
+    LintRule{"db-legacy-key-type", E, "a legacy key column's type prints the key differently"},
+    LintRule{"db-padded-char-lookup", W, "a lookup from a blank-padded char(n) into a text key"},
 };
 }  // namespace
 

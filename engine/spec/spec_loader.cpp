@@ -585,7 +585,8 @@ class Builder {
       }
       if (YAML::Node id = target["id_column"]) {
         spot("target.id_column", id);
-        spec.id_column = text(id, "target.id_column").value_or("id");
+        spec.id_columns = names(id, "target.id_column");
+        if (spec.id_columns.empty()) spec.id_columns = {"id"};
       }
       if (YAML::Node mode = target["mode"]) {
         spot("target.mode", mode);
@@ -607,6 +608,9 @@ class Builder {
       }
     }
     if (spec.conflict_columns.empty()) spec.conflict_columns = spec.legacy_key_columns;
+    if (spec.conflict_columns.empty() && spec.is_association()) {
+      spec.conflict_columns = spec.id_columns;
+    }
 
     if (YAML::Node batch = root["batch_size"]) {
       spot("batch_size", batch);

@@ -10,6 +10,12 @@
 namespace mapengine::state {
 namespace {
 
+// mappings.id_column: the id column, or an association's key columns joined by commas (shown
+// only; the id map view reads it for mappings with legacy columns, which have a single one).
+std::string id_columns_text(const spec::MappingSpec& mapping) {
+  return fmt::format("{}", fmt::join(mapping.id_columns, ","));
+}
+
 std::string text_array(const std::vector<std::string>& items) {
   std::string out = "{";
   for (size_t i = 0; i < items.size(); ++i) {
@@ -47,7 +53,7 @@ ClaimStatus claim_mapping(pg::Connection& target, const spec::MappingSpec& mappi
         "key_columns, legacy_key_columns, id_column) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
         "ON CONFLICT (mapping) DO NOTHING",
         {mapping.name, mapping.table.schema, mapping.table.name, mapping.file, mapping.checksum,
-         text_array(mapping.key), text_array(mapping.legacy_key_columns), mapping.id_column});
+         text_array(mapping.key), text_array(mapping.legacy_key_columns), id_columns_text(mapping)});
     pg::Result row = target.exec(
         "SELECT status, checksum, lease_owner, lease_until > clock_timestamp(), "
         "to_char(started_at, 'YYYY-MM-DD HH24:MI:SS TZ'), lease_run_id, "
@@ -126,7 +132,7 @@ ClaimStatus claim_mapping(pg::Connection& target, const spec::MappingSpec& mappi
         "clock_timestamp()), completed_at = NULL WHERE mapping = $1",
         {mapping.name, owner, std::to_string(run_id), mapping.checksum, mapping.file,
          mapping.table.schema, mapping.table.name, text_array(mapping.key),
-         text_array(mapping.legacy_key_columns), mapping.id_column});
+         text_array(mapping.legacy_key_columns), id_columns_text(mapping)});
     target.commit();
     return result;
   } catch (...) {

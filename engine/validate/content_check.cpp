@@ -96,7 +96,8 @@ std::vector<ColumnPlan> plan_columns(const spec::MappingSpec& mapping, const Row
   for (size_t i = 0; i < columns.size(); ++i) {
     const CompiledColumn& column = columns[i];
     std::string quoted = "t." + pg::quote_identifier(column.name);
-    if (mapping.mode == spec::WriteMode::kUpsert && column.name == mapping.id_column) {
+    if (mapping.mode == spec::WriteMode::kUpsert && !mapping.is_association() &&
+        column.name == mapping.id_columns[0]) {
       notes.push_back(
           fmt::format("{}: not compared (an upsert keeps the id of a row that existed "
                       "before)",
@@ -496,10 +497,10 @@ std::string target_sql(const spec::MappingSpec& mapping, const std::vector<Colum
   }
   return fmt::format(
       "COPY (SELECT m.legacy_key{columns} FROM mapengine.id_map m JOIN {table} t "
-      "ON t.{id}::text = m.new_id WHERE m.mapping = {name} "
+      "ON {id} = m.new_id WHERE m.mapping = {name} "
       "ORDER BY m.legacy_key COLLATE \"C\") TO STDOUT",
       fmt::arg("columns", columns), fmt::arg("table", mapping.table.quoted()),
-      fmt::arg("id", pg::quote_identifier(mapping.id_column)),
+      fmt::arg("id", id_expr(mapping)),
       fmt::arg("name", quoting.quote_literal(mapping.name)));
 }
 

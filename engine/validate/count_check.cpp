@@ -8,6 +8,7 @@
 #include "engine/common/error.h"
 #include "engine/pg/quote.h"
 #include "engine/source/source_reader.h"
+#include "engine/validate/target_table.h"
 
 namespace mapengine::validate {
 namespace {
@@ -30,9 +31,9 @@ long long count_target_rows(const spec::MappingSpec& mapping, pg::Connection& ta
     return number(r, 0, 0);
   }
   pg::Result r = target.exec(
-      fmt::format("SELECT count(*) FROM mapengine.id_map m JOIN {} t ON t.{}::text = m.new_id "
+      fmt::format("SELECT count(*) FROM mapengine.id_map m JOIN {} t ON {} = m.new_id "
                   "WHERE m.mapping = $1",
-                  mapping.table.quoted(), pg::quote_identifier(mapping.id_column)),
+                  mapping.table.quoted(), id_expr(mapping)),
       {mapping.name});
   return number(r, 0, 0);
 }

@@ -46,6 +46,19 @@ CheckTransaction::~CheckTransaction() {
   target_.abandon_transaction();
 }
 
+std::string id_expr(const spec::MappingSpec& mapping) {
+  std::vector<std::string> quoted;
+  for (const auto& column : mapping.id_columns) quoted.push_back("t." + pg::quote_identifier(column));
+  return legacy_key_sql(quoted);
+}
+
+bool has_id_columns(const spec::MappingSpec& mapping, const TargetTable& table) {
+  for (const auto& column : mapping.id_columns) {
+    if (!table.has(column)) return false;
+  }
+  return true;
+}
+
 std::string legacy_key_expr(const spec::MappingSpec& mapping, const TargetTable& table,
                             const pg::Connection& quoting) {
   if (!mapping.legacy_key_columns.empty()) {
@@ -56,17 +69,18 @@ std::string legacy_key_expr(const spec::MappingSpec& mapping, const TargetTable&
     return fmt::format("CASE WHEN {} IS NULL THEN NULL ELSE {} END", quoted[0],
                        legacy_key_sql(quoted));
   }
-  if (!table.has(mapping.id_column)) return "NULL::text";
+  if (!has_id_columns(mapping, table)) return "NULL::text";
   return fmt::format(
-      "(SELECT m.legacy_key FROM mapengine.id_map m WHERE m.mapping = {} AND m.new_id = t.{}::text "
+      "(SELECT m.legacy_key FROM mapengine.id_map m WHERE m.mapping = {} AND m.new_id = {} "
       "LIMIT 1)",
-      quoting.quote_literal(mapping.name), pg::quote_identifier(mapping.id_column));
+      quoting.quote_literal(mapping.name), id_expr(mapping));
 }
 
 std::string row_label_expr(const spec::MappingSpec& mapping, const TargetTable& table,
                            const pg::Connection& quoting) {
-  std::string id = table.has(mapping.id_column)
-                       ? fmt::format("'id ' || t.{}::text", pg::quote_identifier(mapping.id_column))
+  std::string id = has_id_columns(mapping, table)
+                       ? fmt::format("'{} ' || {}", mapping.is_association() ? "key" : "id",
+                                     id_expr(mapping))
                        : std::string("NULL");
   return fmt::format("COALESCE('legacy key ' || {}, {}, 'a row without legacy key or id')",
                      legacy_key_expr(mapping, table, quoting), id);

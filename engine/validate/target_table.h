@@ -43,6 +43,12 @@ class CheckTransaction {
   pg::Connection& target_;
 };
 
+// SQL (over `t`) giving the text the id map keeps as a row's new id: its id column as text, or
+// for an association the canonical key text of its id columns (as apply computes it).
+std::string id_expr(const spec::MappingSpec& mapping);
+// Whether `table` has every id column of `mapping`.
+bool has_id_columns(const spec::MappingSpec& mapping, const TargetTable& table);
+
 // SQL (over the target row alias `t`) giving the canonical legacy key text of a row written by
 // `mapping`: its legacy key column(s), else its entry in mapengine.id_map; NULL when it has none.
 // `quoting` quotes the mapping name as a literal.

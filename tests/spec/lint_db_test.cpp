@@ -186,3 +186,97 @@ TEST_CASE("lint --db passes the example mappings against the example schemas",
   CHECK(result.exit_code == 0);
   CHECK(result.out.find("0 errors, 0 warnings") != std::string::npos);
 }
+
+TEST_CASE("lint --db proves the keys apply and validate rely on, and warns of padded char(n) "
+          "lookups",
+          "[lint][db]") {
+  TestDatabase source("lint_keys_src");
+  TestDatabase target("lint_keys_tgt");
+  source.exec(
+      "CREATE TABLE keyless (legacy int PRIMARY KEY, name text);"
+      "CREATE TABLE cases (id int PRIMARY KEY);"
+      "CREATE TABLE case_tags (case_id int, tag_code text);"
+      "CREATE TABLE codes (code int PRIMARY KEY);"
+      "CREATE TABLE notes (id int PRIMARY KEY, code char(5), other char(5));");
+  target.exec(
+      "CREATE TABLE keyless (legacy_id int, name text);"
+      "CREATE TABLE cases (id uuid PRIMARY KEY, legacy_case_id int UNIQUE);"
+      "CREATE TABLE case_tags (case_id uuid NOT NULL, tag_code text NOT NULL,"
+      "  PRIMARY KEY (case_id, tag_code));"
+      "CREATE TABLE codes (id uuid PRIMARY KEY, legacy_code text UNIQUE);"
+      "CREATE TABLE notes (id uuid PRIMARY KEY, legacy_note_id int UNIQUE, code_id uuid,"
+      "  other_id uuid);");
+  std::string dir = scratch_dir("lint-db-keys");
+  write(dir + "/cases.yaml",
+        "version: 1\nkind: migrated\ntables:\n"
+        "  - { table: public.cases, legacy_key: legacy_case_id }\n");
+  write(dir + "/keyless.yaml", R"(version: 1
+table: public.keyless
+source: { table: keyless, key: legacy }
+target:
+  legacy_key: legacy_id
+columns:
+  legacy_id: { from: legacy }
+  name: { from: name }
+)");
+  write(dir + "/case_tags.yaml", R"(version: 1
+table: public.case_tags
+source: { query: "SELECT case_id, tag_code FROM case_tags", key: [case_id, tag_code] }
+target:
+  id_column: case_id
+columns:
+  case_id: { from: case_id, lookup: cases }
+  tag_code: { from: tag_code }
+)");
+  write(dir + "/codes.yaml", R"(version: 1
+table: public.codes
+source: { table: codes, key: code }
+target:
+  legacy_key: legacy_code
+columns:
+  id: { generate: uuid }
+  legacy_code: { from: code }
+)");
+  write(dir + "/notes.yaml", R"(version: 1
+table: public.notes
+source: { table: notes, key: id }
+target: { legacy_key: legacy_note_id }
+columns:
+  id: { generate: uuid }
+  legacy_note_id: { from: id }
+  code_id: { from: code, lookup: { table: codes, on_missing: null } }
+  other_id: { from: other, transform: [rtrim], lookup: { table: codes, on_missing: null } }
+)");
+  auto result = run_mapengine("lint --db --source " + shell_quote(source.url()) + " --target " +
+                              shell_quote(target.url()) + " " + shell_quote(dir));
+  INFO(result.out);
+  CHECK(result.exit_code == 1);
+  auto expect = [&](const std::string& line) {
+    INFO("expected: " << line);
+    CHECK(result.out.find(dir + "/" + line) != std::string::npos);
+  };
+  expect(
+      "keyless.yaml:5:15: error: public.keyless has no column `id`, the default of "
+      "target.id_column: lookups into it and mapengine.id_maps return that column; set "
+      "target.id_column to its key column [db-id-column]");
+  expect(
+      "keyless.yaml:5:15: error: target.legacy_key (legacy_id) of public.keyless is not covered "
+      "by a primary key or unique constraint: apply's id map and validate need it to name "
+      "exactly one row; add UNIQUE (legacy_id) [db-key-not-unique]");
+  expect(
+      "case_tags.yaml:5:14: error: target.id_column (case_id) of public.case_tags is not covered "
+      "by a primary key or unique constraint: apply's id map and validate need it to name "
+      "exactly one row; for an association table list every key column (`target.id_column: "
+      "[a_id, b_id]`), or add a unique constraint [db-key-not-unique]");
+  expect(
+      "codes.yaml:5:15: error: target.legacy_key column `legacy_code` is text but source.key "
+      "column `code` is integer: the id map, resume and validate compare their texts, which "
+      "would differ; give `legacy_code` the source's type [db-legacy-key-type]");
+  expect(
+      "notes.yaml:8:20: warning: column `code_id`: source column `code` is character(5), so its "
+      "values arrive blank-padded ('AB  '), but the lookup matches public.codes.legacy_code "
+      "(text), which holds them unpadded: every padded value would miss; add `transform: "
+      "[rtrim]` (or trim) [db-padded-char-lookup]");
+  CHECK(result.out.find("other_id") == std::string::npos);
+  CHECK(result.out.find("4 errors, 1 warning") != std::string::npos);
+}

@@ -151,6 +151,10 @@ TEST_CASE("lint: every offline rule has a fixture folder", "[lint]") {
                                                   "db-lookup-column",
                                                   "db-deferred-not-null",
                                                   "db-cycle-not-null",
+                                                  "db-id-column",
+                                                  "db-key-not-unique",
+                                                  "db-legacy-key-type",
+                                                  "db-padded-char-lookup",
                                                   "schema"};
   for (const auto& rule : mapengine::spec::lint_rules()) {
     std::string id(rule.id);
