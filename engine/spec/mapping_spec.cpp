@@ -56,4 +56,12 @@ const MigratedTable* Project::find_migrated(std::string_view name) const {
   return nullptr;
 }
 
+bool Project::is_unloaded(std::string_view name) const {
+  std::string_view bare = name.substr(name.find('.') == std::string_view::npos ? 0 : name.find('.') + 1);
+  for (const auto& u : unloaded) {
+    if (u == name || u == bare) return true;
+  }
+  return false;
+}
+
 }  // namespace mapengine::spec

@@ -147,6 +147,12 @@ struct Project {
   std::vector<MappingSpec> mappings;  // the ones named on the command line (or in named folders)
   std::vector<MappingSpec> context;   // siblings, for resolution only
   std::vector<MigratedTable> migrated;
+  // Files that failed to load (already reported once): the names a lookup or depends_on may
+  // use for each (its `table:` and `name:` when they could be read, and the file's stem), so
+  // references to it are not reported again as unknown.
+  std::vector<std::string> unloaded;
+
+  bool is_unloaded(std::string_view name) const;
 
   // Finds a producer of a target table by name ("profiles", "public.profiles") or mapping name.
   const MappingSpec* find_mapping(std::string_view name) const;

@@ -264,6 +264,7 @@ void check_lookups(const MappingSpec& mapping, const Project& project, Diagnosti
     if (!lookup.mapping.empty()) {
       producer = project.find_mapping(lookup.mapping);
       if (producer == nullptr) {
+        if (project.is_unloaded(lookup.mapping)) continue;  // its file's error says why
         diagnostics.error(
             at("mapping"), "unknown-lookup-table",
             fmt::format("column `{}` looks up mapping `{}`, which no loaded file "
@@ -277,6 +278,7 @@ void check_lookups(const MappingSpec& mapping, const Project& project, Diagnosti
         producer = project.find_mapping(lookup.table);
         if (producer == nullptr) migrated = project.find_migrated(lookup.table);
         if (producer == nullptr && migrated == nullptr) {
+          if (project.is_unloaded(lookup.table)) continue;  // its file's error says why
           diagnostics.error(
               at("table"), "unknown-lookup-table",
               fmt::format("column `{}` looks up table `{}`, which no mapping fills "
@@ -392,7 +394,10 @@ void check_dependencies(const Project& project, Diagnostics& diagnostics) {
   for (const auto& mapping : project.mappings) {
     for (size_t i = 0; i < mapping.depends_on.size(); ++i) {
       const std::string& name = mapping.depends_on[i];
-      if (project.find_mapping(name) != nullptr || project.find_migrated(name) != nullptr) continue;
+      if (project.find_mapping(name) != nullptr || project.find_migrated(name) != nullptr ||
+          project.is_unloaded(name)) {
+        continue;
+      }
       diagnostics.error(spot_or(mapping, fmt::format("depends_on[{}]", i), "depends_on"),
                         "unknown-dependency",
                         fmt::format("depends_on names `{}`, which is neither a mapping nor a "

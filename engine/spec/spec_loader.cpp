@@ -179,6 +179,44 @@ bool within_limits(const YAML::Node& root, const std::string& path, Diagnostics&
   return true;
 }
 
+// The offset in `text` of a 0-based line and column (columns counted in bytes), or npos.
+size_t offset_of(std::string_view text, int line, int column) {
+  size_t offset = 0;
+  for (int l = 0; l < line; ++l) {
+    offset = text.find('\n', offset);
+    if (offset == std::string_view::npos) return offset;
+    ++offset;
+  }
+  offset += static_cast<size_t>(column);
+  return offset < text.size() ? offset : std::string_view::npos;
+}
+
+// yaml-cpp accepts a double-quoted scalar that is never closed, taking the rest of the file as
+// its text (and the fields below it vanish). The offset of such an opening quote, or npos.
+// REQUIRES: within_limits(root) held.
+size_t unterminated_quote(const YAML::Node& root, std::string_view text) {
+  std::vector<YAML::Node> stack{root};
+  while (!stack.empty()) {
+    YAML::Node node = std::move(stack.back());
+    stack.pop_back();
+    if (node.IsSequence()) {
+      for (const auto& item : node) stack.push_back(item);
+    } else if (node.IsMap()) {
+      for (auto it = node.begin(); it != node.end(); ++it) {
+        stack.push_back(it->first);
+        stack.push_back(it->second);
+      }
+    } else if (node.IsScalar()) {
+      size_t open = offset_of(text, node.Mark().line, node.Mark().column);
+      if (open == std::string_view::npos || text[open] != '"') continue;
+      size_t i = open + 1;
+      while (i < text.size() && text[i] != '"') i += text[i] == '\\' ? 2 : 1;
+      if (i >= text.size()) return open;
+    }
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
 std::optional<ParsedFile> parse_text(const std::string& path, const std::string& text,
@@ -228,6 +266,12 @@ std::optional<ParsedFile> parse_text(const std::string& path, const std::string&
     return std::nullopt;
   }
   if (!within_limits(parsed.root, path, diagnostics)) return std::nullopt;
+  if (size_t open = unterminated_quote(parsed.root, text); open != std::string::npos) {
+    diagnostics.error(location_of_offset(path, text, open), "yaml-syntax",
+                      "this double quote opens a string that is never closed: the rest of the "
+                      "file was read as its text; add the closing `\"`");
+    return std::nullopt;
+  }
   if (!parsed.root.IsMap()) {
     diagnostics.error(location_of(parsed.root, path), "not-a-map",
                       "the document must be a map with `version`, `table`, `source`, `columns`");
@@ -783,14 +827,29 @@ Project load_project(const std::vector<std::string>& paths, Diagnostics& diagnos
     Diagnostics scratch;
     Diagnostics& sink = is_named ? diagnostics : scratch;
     auto parsed = parse_file(path, sink);
-    if (!parsed) continue;
-    if (!validate_schema(parsed->root, path, sink)) continue;
+    auto unloaded = [&, path = path] {
+      std::string stem = fs::path(path).stem().string();
+      project.unloaded.push_back(stem);
+      if (!parsed || !parsed->root.IsMap()) return;
+      for (const char* field : {"table", "name"}) {
+        YAML::Node node = parsed->root[field];
+        if (!node || !node.IsScalar()) continue;
+        project.unloaded.push_back(node.Scalar());
+        project.unloaded.push_back(pg::parse_qualified_name(node.Scalar()).name);
+      }
+    };
+    if (!parsed || !validate_schema(parsed->root, path, sink)) {
+      unloaded();
+      continue;
+    }
     std::string kind = document_kind(parsed->root);
     if (kind == "migrated") {
       auto tables = build_migrated(*parsed, sink);
       project.migrated.insert(project.migrated.end(), tables.begin(), tables.end());
     } else if (auto mapping = build_mapping(*parsed, sink)) {
       (is_named ? project.mappings : project.context).push_back(std::move(*mapping));
+    } else {
+      unloaded();
     }
   }
   // Lookups into migrated tables follow those tables' declarations: a change there changes what

@@ -1,6 +1,7 @@
 // Hostile input: whatever the bytes, lint reports a clear error and never crashes, hangs or
 // exhausts the stack (these also run under AddressSanitizer).
 #include <catch2/catch.hpp>
+#include <fmt/format.h>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -183,4 +184,56 @@ TEST_CASE("lint: a mapping with every kind of check (named or not) lints clean",
   - sql: SELECT 1 WHERE false
 )";
   CHECK(lint_text(text).empty());
+}
+
+TEST_CASE("an unterminated double quote is a syntax error where the quote opened", "[lint]") {
+  std::string dir = mapengine::testing::scratch_dir("robust-quote");
+  std::string path = dir + "/input.yaml";
+  std::ofstream(path, std::ios::binary) << "version: 1\ntable: public.t\nsource:\n"
+                                           "  query: \"SELECT 1\n  key: id\ncolumns:\n"
+                                           "  id: { generate: uuid }\n";
+  Diagnostics diagnostics;
+  auto project = spec::load_project({path}, diagnostics);
+  spec::check_project(project, diagnostics);
+  REQUIRE(diagnostics.items().size() == 1);
+  const auto& d = diagnostics.items()[0];
+  CHECK(d.rule == "yaml-syntax");
+  CHECK(d.where.line == 4);
+  CHECK(d.where.column == 10);
+  CHECK(d.message.find("never closed") != std::string::npos);
+  // A closed string over several lines, and quotes inside plain and single-quoted text, pass.
+  CHECK(lint_text("version: 1\ntable: public.t\nsource:\n  query: \"SELECT id, \\\"a\\\",\n    "
+                  "b FROM t\"\n  key: id\ntarget: { legacy_key: legacy_id }\ncolumns:\n"
+                  "  id: { generate: uuid }\n  legacy_id: { from: id }\n  note: { value: "
+                  "'say \"hi' }\n  other: { value: it\"s }\n")
+            .empty());
+}
+
+TEST_CASE("a file that fails to load is reported once: lookups into its table are not unknown",
+          "[lint]") {
+  std::string dir = mapengine::testing::scratch_dir("robust-cascade");
+  // tags.yaml breaks the schema; cases.yaml is not even YAML.
+  std::ofstream(dir + "/tags.yaml") << "version: 1\ntable: public.tags\nbatchsize: 5\n"
+                                       "source: { table: tags, key: code }\n"
+                                       "target: { legacy_key: legacy_code }\ncolumns:\n"
+                                       "  id: { generate: uuid }\n  legacy_code: { from: code }\n";
+  std::ofstream(dir + "/cases.yaml") << "version: 1\ntable: [public.cases\n";
+  std::ofstream(dir + "/case_tags.yaml")
+      << "version: 1\ntable: public.case_tags\n"
+         "source: { query: \"SELECT case_id, tag_code FROM case_tags\", key: [case_id, tag_code] "
+         "}\ntarget: { id_column: [case_id, tag_id] }\ndepends_on: [tags]\ncolumns:\n"
+         "  case_id: { from: case_id, lookup: cases }\n"
+         "  tag_id: { from: tag_code, lookup: public.tags }\n";
+  Diagnostics diagnostics;
+  auto project = spec::load_project({dir}, diagnostics);
+  spec::check_project(project, diagnostics);
+  std::vector<std::string> found;
+  for (const auto& d : diagnostics.items()) found.push_back(d.to_string());
+  INFO(fmt::format("{}", fmt::join(found, "\n")));
+  REQUIRE(diagnostics.items().size() == 2);
+  for (const auto& d : diagnostics.items()) {
+    CHECK(d.rule != "unknown-lookup-table");
+    CHECK(d.rule != "unknown-dependency");
+    CHECK(d.where.file.find("case_tags.yaml") == std::string::npos);
+  }
 }
