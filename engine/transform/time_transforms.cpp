@@ -23,12 +23,44 @@ bool is_infinity(std::string_view text) {
   return equals_ignore_case(text, "infinity") || equals_ignore_case(text, "-infinity");
 }
 
-// The instant a parsed value denotes: its own offset wins; otherwise its local time in `zone`.
-// REQUIRES: parsed.offset or zone.
-SysMicros instant_of(const ParsedTime& parsed, const ZoneRules* zone) {
+// The instant a parsed value denotes: its own offset wins; otherwise its local time in `zone`,
+// a time in a gap or an overlap read by `rule`. nullopt (and `kind` says which) when the rule
+// rejects it. REQUIRES: parsed.offset or zone.
+std::optional<SysMicros> instant_of(const ParsedTime& parsed, const ZoneRules* zone,
+                                    const LocalTimeRule& rule, LocalKind& kind) {
+  kind = LocalKind::kUnique;
   if (parsed.offset) return SysMicros{parsed.local.time_since_epoch() - *parsed.offset};
   const date::local_seconds whole = date::floor<seconds>(parsed.local);
-  return zone->to_sys(whole) + (parsed.local - whole);
+  auto instant = zone->resolve(whole, rule, &kind);
+  if (!instant) return std::nullopt;
+  return *instant + (parsed.local - whole);
+}
+
+// Why `rule` rejected a local time of `kind` in `zone`.
+std::string rejected_local_time(std::string_view transform, const Value& value,
+                                const ZoneRules& zone, LocalKind kind) {
+  if (kind == LocalKind::kGap) {
+    return fmt::format("{}: {} does not exist in {} (the clocks jump over it; on_gap: reject)",
+                       transform, quoted(value), zone.name());
+  }
+  return fmt::format("{}: {} happens twice in {} (the clocks fall back over it; on_ambiguous: "
+                     "reject)",
+                     transform, quoted(value), zone.name());
+}
+
+// The options on_ambiguous: and on_gap:, both earlier | later | reject.
+std::optional<LocalTimeRule> read_local_time_rule(ArgumentReader& reader) {
+  LocalTimeRule rule;
+  constexpr LocalChoice kChoices[] = {LocalChoice::kEarlier, LocalChoice::kLater,
+                                      LocalChoice::kReject};
+  for (auto [option, slot] : {std::pair{"on_ambiguous", &rule.on_ambiguous},
+                              std::pair{"on_gap", &rule.on_gap}}) {
+    if (!reader.has_option(option)) continue;
+    auto index = reader.choice(reader.option(option), option, {"earlier", "later", "reject"});
+    if (!index) return std::nullopt;
+    *slot = kChoices[*index];
+  }
+  return rule;
 }
 
 std::unique_ptr<ZoneRules> read_zone(ArgumentReader& reader, const YAML::Node& node,
@@ -115,7 +147,8 @@ TransformPtr make_parse_time(std::string_view name, bool timestamp, const Transf
 
 class AssumeTimezone final : public Transform {
  public:
-  explicit AssumeTimezone(std::unique_ptr<ZoneRules> zone) : zone_(std::move(zone)) {}
+  AssumeTimezone(std::unique_ptr<ZoneRules> zone, LocalTimeRule rule)
+      : zone_(std::move(zone)), rule_(rule) {}
 
   Rejection apply(Value& value, const RowContext&) const override {
     if (value.is_null() || is_infinity(value.text())) return std::nullopt;
@@ -125,7 +158,10 @@ class AssumeTimezone final : public Transform {
       return fmt::format("assume_timezone: {} is not a timestamp ({}): {}", quoted(value),
                          kDateForm, why);
     }
-    auto text = format_timestamptz_utc(instant_of(*parsed, zone_.get()));
+    LocalKind kind = LocalKind::kUnique;
+    auto instant = instant_of(*parsed, zone_.get(), rule_, kind);
+    if (!instant) return rejected_local_time("assume_timezone", value, *zone_, kind);
+    auto text = format_timestamptz_utc(*instant);
     if (!text) {
       return fmt::format("assume_timezone: {} is out of range in UTC (years 1 to 9999)",
                          quoted(value));
@@ -136,12 +172,14 @@ class AssumeTimezone final : public Transform {
 
  private:
   std::unique_ptr<ZoneRules> zone_;
+  LocalTimeRule rule_;
 };
 
 class ConvertTimezone final : public Transform {
  public:
-  ConvertTimezone(std::unique_ptr<ZoneRules> from, std::unique_ptr<ZoneRules> to)
-      : from_(std::move(from)), to_(std::move(to)) {}
+  ConvertTimezone(std::unique_ptr<ZoneRules> from, std::unique_ptr<ZoneRules> to,
+                  LocalTimeRule rule)
+      : from_(std::move(from)), to_(std::move(to)), rule_(rule) {}
 
   Rejection apply(Value& value, const RowContext&) const override {
     if (value.is_null() || is_infinity(value.text())) return std::nullopt;
@@ -155,7 +193,10 @@ class ConvertTimezone final : public Transform {
       return fmt::format("convert_timezone: {} has no UTC offset and no from: zone is set",
                          quoted(value));
     }
-    const SysMicros instant = instant_of(*parsed, from_.get());
+    LocalKind kind = LocalKind::kUnique;
+    auto resolved = instant_of(*parsed, from_.get(), rule_, kind);
+    if (!resolved) return rejected_local_time("convert_timezone", value, *from_, kind);
+    const SysMicros instant = *resolved;
     const seconds offset = to_->offset_at(date::floor<seconds>(instant));
     auto text = format_timestamp(LocalMicros{instant.time_since_epoch() + offset});
     if (!text) {
@@ -169,6 +210,7 @@ class ConvertTimezone final : public Transform {
  private:
   std::unique_ptr<ZoneRules> from_;  // null: values must carry an offset
   std::unique_ptr<ZoneRules> to_;
+  LocalTimeRule rule_;
 };
 
 TransformPtr make_convert_timezone(const TransformArgs& args, Diagnostics& diagnostics) {
@@ -192,8 +234,9 @@ TransformPtr make_convert_timezone(const TransformArgs& args, Diagnostics& diagn
   } else {
     to = read_zone(reader, main["to"], "to:");
   }
-  if (!reader.ok()) return nullptr;
-  return std::make_unique<ConvertTimezone>(std::move(from), std::move(to));
+  auto rule = read_local_time_rule(reader);
+  if (!reader.ok() || !rule) return nullptr;
+  return std::make_unique<ConvertTimezone>(std::move(from), std::move(to), *rule);
 }
 
 // ---- from_epoch ---------------------------------------------------------------------------
@@ -273,12 +316,14 @@ void register_time_transforms(TransformRegistry& registry) {
     TransformInfo info = transform_info("assume_timezone",
                                         "reads a timestamp as local time in a zone; writes it "
                                         "in UTC (+00)",
-                                        VT::kTimestamp, VT::kTimestamptz, {});
+                                        VT::kTimestamp, VT::kTimestamptz,
+                                        {"on_ambiguous", "on_gap"});
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("assume_timezone", a, d);
       auto zone = read_zone(reader, reader.main(), "the zone");
-      if (!zone) return nullptr;
-      return std::make_unique<AssumeTimezone>(std::move(zone));
+      auto rule = read_local_time_rule(reader);
+      if (!zone || !rule) return nullptr;
+      return std::make_unique<AssumeTimezone>(std::move(zone), *rule);
     };
     registry.add(std::move(info));
   }
@@ -286,7 +331,8 @@ void register_time_transforms(TransformRegistry& registry) {
     TransformInfo info = transform_info("convert_timezone",
                                         "converts a timestamp from one zone's local time to "
                                         "another's",
-                                        VT::kAny, VT::kTimestamp, {});
+                                        VT::kAny, VT::kTimestamp,
+                                        {"on_ambiguous", "on_gap"});
     info.make_transform = make_convert_timezone;
     registry.add(std::move(info));
   }

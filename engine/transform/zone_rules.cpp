@@ -235,30 +235,55 @@ seconds ZoneRules::offset_at(date::sys_seconds instant) const {
 }
 
 date::sys_seconds ZoneRules::to_sys(date::local_seconds local) const {
+  return *resolve(local, LocalTimeRule{});
+}
+
+std::optional<date::sys_seconds> ZoneRules::resolve(date::local_seconds local,
+                                                    const LocalTimeRule& rule,
+                                                    LocalKind* kind) const {
+  // The readings of `local`: one when it is unique; otherwise with the offsets before and after
+  // the change, whose instants `rule` chooses between.
+  LocalKind found = LocalKind::kUnique;
+  date::sys_seconds first{}, second{};
   const date::local_info info = zone_->get_info(local);
   if (rule_ && rule_->has_dst && info.result == date::local_info::unique &&
       is_last_period(info.first)) {
     // Past the listed transitions: resolve with the POSIX rule's two offsets.
-    const seconds candidates[] = {rule_->standard, rule_->daylight};
-    std::optional<date::sys_seconds> earliest;
-    for (seconds offset : candidates) {
-      const date::sys_seconds instant = utc_of(local, offset);
-      if (offset_at(instant) == offset && (!earliest || instant < *earliest)) earliest = instant;
+    const date::sys_seconds standard = utc_of(local, rule_->standard);
+    const date::sys_seconds daylight = utc_of(local, rule_->daylight);
+    const bool standard_holds = offset_at(standard) == rule_->standard;
+    const bool daylight_holds = offset_at(daylight) == rule_->daylight;
+    first = standard;
+    second = daylight;
+    if (standard_holds && daylight_holds) {
+      found = LocalKind::kAmbiguous;
+    } else if (standard_holds || daylight_holds) {
+      first = standard_holds ? standard : daylight;
+    } else {
+      found = LocalKind::kGap;
     }
-    if (earliest) return *earliest;
-    // In a gap: use the offset in force just before it.
-    const seconds later = std::max(rule_->standard, rule_->daylight);
-    return utc_of(local, offset_at(utc_of(local, later)));
+  } else {
+    first = utc_of(local, info.first.offset);
+    switch (info.result) {
+      case date::local_info::unique: break;
+      case date::local_info::nonexistent:
+        found = LocalKind::kGap;
+        second = utc_of(local, info.second.offset);
+        break;
+      case date::local_info::ambiguous:
+        found = LocalKind::kAmbiguous;
+        second = utc_of(local, info.second.offset);
+        break;
+    }
   }
-  switch (info.result) {
-    case date::local_info::unique:
-    case date::local_info::nonexistent:  // first: the period before the gap
-      return utc_of(local, info.first.offset);
-    case date::local_info::ambiguous:
-      return std::min(utc_of(local, info.first.offset),
-                      utc_of(local, info.second.offset));
+  if (kind != nullptr) *kind = found;
+  if (found == LocalKind::kUnique) return first;
+  switch (found == LocalKind::kGap ? rule.on_gap : rule.on_ambiguous) {
+    case LocalChoice::kEarlier: return std::min(first, second);
+    case LocalChoice::kLater: return std::max(first, second);
+    case LocalChoice::kReject: return std::nullopt;
   }
-  return utc_of(local, info.first.offset);
+  return first;
 }
 
 }  // namespace mapengine

@@ -15,10 +15,12 @@
 #include <unordered_set>
 #include <vector>
 
+#include "engine/pg/connection.h"
 #include "engine/spec/mapping_spec.h"
 #include "engine/transform/pipeline.h"
 #include "engine/transform/registry.h"
 #include "engine/transform/uuid.h"
+#include "tests/support/test_database.h"
 
 using mapengine::ColumnPipeline;
 using mapengine::Diagnostics;
@@ -338,4 +340,35 @@ TEST_CASE("one compiled pipeline serves several threads with the same results",
   t2.join();
   CHECK(first == alone);
   CHECK(second == alone);
+}
+
+TEST_CASE("assume_timezone with on_ambiguous: later agrees with PostgreSQL's AT TIME ZONE at "
+          "every quarter hour of a year, and the default differs only in the overlaps",
+          "[transform][time][db]") {
+  mapengine::testing::TestDatabase db("tz");
+  mapengine::pg::Connection server(db.url(), "test");
+  server.exec("SET timezone = 'UTC'");
+  // Zone, quarter hours in 2024's overlaps (where the default, the earlier instant, differs).
+  const std::pair<std::string, int> zones[] = {
+      {"America/Chicago", 4}, {"Europe/Paris", 4}, {"Australia/Lord_Howe", 2}};
+  for (const auto& [zone, overlap_quarters] : zones) {
+    auto postgres = compile_ok({"at"}, fmt::format("[{{assume_timezone: {}, on_ambiguous: later, "
+                                                   "on_gap: later}}]",
+                                                   zone));
+    auto ours = compile_ok({"at"}, fmt::format("[{{assume_timezone: {}}}]", zone));
+    mapengine::pg::Result rows = server.exec(
+        "SELECT t::text, (t AT TIME ZONE $1)::text FROM generate_series(timestamp "
+        "'2024-01-01', timestamp '2024-12-31 23:45', interval '15 minutes') t",
+        {zone});
+    REQUIRE(rows.rows() == 366 * 96);
+    int differ = 0;
+    for (int r = 0; r < rows.rows(); ++r) {
+      const std::string local(rows.value(r, 0));
+      const std::string expected(rows.value(r, 1));
+      INFO(zone << " " << local);
+      REQUIRE(run_one(*postgres, local) == expected);
+      if (run_one(*ours, local) != expected) ++differ;
+    }
+    CHECK(differ == overlap_quarters);
+  }
 }
