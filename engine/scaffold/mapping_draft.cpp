@@ -46,6 +46,45 @@ std::string boolean_stem(std::string_view name) {
   return std::string(name);
 }
 
+// The words of a column name that survive common renames, for suggesting legacy columns: time
+// suffixes dropped (hire_date, hired_at), abbreviations spelled out (ms, qty, amt), plurals
+// singular, and a verb's -ed and a final -e cut (hired, hire -> hir; invoiced, invoice -> invoic).
+std::set<std::string> rename_words(std::string_view name) {
+  static const std::map<std::string, std::string, std::less<>> kAbbreviations = {
+      {"ms", "millisecond"},  {"msec", "millisecond"}, {"millis", "millisecond"},
+      {"sec", "second"},      {"secs", "second"},      {"min", "minute"},
+      {"mins", "minute"},     {"hr", "hour"},          {"hrs", "hour"},
+      {"qty", "quantity"},    {"amt", "amount"},       {"num", "number"},
+      {"nbr", "number"},      {"no", "number"},        {"desc", "description"},
+      {"descr", "description"}, {"addr", "address"},   {"cust", "customer"},
+      {"emp", "employee"},    {"dept", "department"},  {"msg", "message"},
+      {"pwd", "password"},    {"cnt", "count"},        {"pct", "percent"},
+      {"img", "image"},       {"usr", "user"},         {"org", "organization"},
+      {"tel", "phone"},       {"dob", "birth"},        {"lang", "language"},
+      {"cat", "category"},    {"prod", "product"},     {"ref", "reference"}};
+  static const std::set<std::string, std::less<>> kTimeWords = {
+      "date", "at", "on", "time", "timestamp", "ts", "dt"};
+  std::set<std::string> words;
+  std::string lowered(name);
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  size_t start = 0;
+  while (start <= lowered.size()) {
+    size_t end = lowered.find('_', start);
+    if (end == std::string::npos) end = lowered.size();
+    std::string word = lowered.substr(start, end - start);
+    start = end + 1;
+    if (word.empty() || kTimeWords.count(word)) continue;
+    if (auto it = kAbbreviations.find(word); it != kAbbreviations.end()) word = it->second;
+    word = singular(word);
+    if (auto it = kAbbreviations.find(word); it != kAbbreviations.end()) word = it->second;
+    if (word.size() > 4 && ends_with(word, "ed")) word.resize(word.size() - 2);
+    if (word.size() > 3 && ends_with(word, "e")) word.pop_back();
+    words.insert(word);
+  }
+  return words;
+}
+
 std::string describe_column(const ColumnInfo& c) {
   std::string out = c.type;
   if (c.generated) return out + ", computed by the database";
@@ -202,6 +241,16 @@ class Drafter {
 
   void plan_id() {
     if (target_.primary_key.size() == 1) d_.id_column = target_.primary_key[0];
+    if (d_.legacy_key.empty() && target_.find(d_.id_column) == nullptr &&
+        target_.primary_key.size() > 1) {
+      // An association table: its primary key (looked-up ids) is the row's identity.
+      d_.association_key = target_.primary_key;
+      d_.target_comment = fmt::format(
+          "An association table: its primary key ({}) is the row's identity, and "
+          "mapengine.id_map keeps legacy key -> those columns.",
+          fmt::join(target_.primary_key, ", "));
+      return;
+    }
     if (d_.legacy_key.empty() && target_.find(d_.id_column) == nullptr) {
       todo(target_comments_,
            fmt::format("{} has no single-column primary key and no legacy_* column for the key: "
@@ -513,12 +562,52 @@ class Drafter {
     return c;
   }
 
+  // Legacy columns no target column reads whose names differ from `t`'s by common renames
+  // (rename_words): the same words first, then those sharing all of the shorter name's words.
+  std::vector<const ColumnInfo*> rename_suggestions(const ColumnInfo& t) {
+    const std::set<std::string> mine = rename_words(t.name);
+    std::vector<const ColumnInfo*> same, overlapping;
+    if (mine.empty()) return same;
+    for (const ColumnInfo* s : free_sources([&](const ColumnInfo& s) {
+           return !contains(d_.key, s.name);
+         })) {
+      const std::set<std::string> theirs = rename_words(s->name);
+      if (theirs.empty()) continue;
+      if (theirs == mine) {
+        same.push_back(s);
+      } else if (std::includes(mine.begin(), mine.end(), theirs.begin(), theirs.end()) ||
+                 std::includes(theirs.begin(), theirs.end(), mine.begin(), mine.end())) {
+        overlapping.push_back(s);
+      }
+    }
+    same.insert(same.end(), overlapping.begin(), overlapping.end());
+    if (same.size() > 3) same.resize(3);
+    return same;
+  }
+
   void describe_gap(const ColumnInfo& t, DraftColumn& c) {
+    std::vector<std::string> suggested;
+    for (const ColumnInfo* s : rename_suggestions(t)) {
+      suggested.push_back(fmt::format("`{}: {{ from: {} }}` (legacy {} is {})", t.name, s->name,
+                                      s->name, s->type));
+    }
+    std::string perhaps =
+        suggested.empty() ? std::string()
+                          : fmt::format(" Perhaps renamed: {}.", fmt::join(suggested, " or "));
     if (t.not_null && !t.has_default()) {
       todo(c.comments,
            fmt::format("{} ({}): no legacy column matches and the target requires a value: map "
-                       "it (from, value or a transform), or every row is rejected.",
-                       t.name, describe_column(t)));
+                       "it (from, value or a transform), or every row is rejected.{}",
+                       t.name, describe_column(t), perhaps));
+      return;
+    }
+    if (!suggested.empty()) {
+      // A legacy column may hold this one under another name: never leave that silently.
+      todo(c.comments,
+           fmt::format("{} ({}): no legacy column has this name, so it is left out and the "
+                       "target writes {}.{}",
+                       t.name, describe_column(t),
+                       t.default_expr.empty() ? "NULL" : "its default", perhaps));
       return;
     }
     c.comments.push_back(

@@ -62,6 +62,7 @@ struct MappingDraft {
   std::vector<std::string> legacy_key;  // empty: the engine's id map keeps the key
   std::string target_comment;
   std::string id_column = "id";
+  std::vector<std::string> association_key;  // the primary key of an association table
 
   std::vector<DraftColumn> columns;
   std::vector<std::string> trailer;  // comment lines after the columns

@@ -106,12 +106,16 @@ std::string render_mapping(const MappingDraft& d) {
   out += "  query: |\n";
   out += select_text(d);
   out += fmt::format("  key: {}  # {}\n", flow_list(d.key), d.key_comment);
-  const bool target_section = !d.legacy_key.empty() || d.id_column != "id";
+  const bool target_section =
+      !d.legacy_key.empty() || d.id_column != "id" || !d.association_key.empty();
   if (target_section) {
     out += "target:\n";
     comment_lines(out, "  ", d.target_comment);
     if (!d.legacy_key.empty()) out += fmt::format("  legacy_key: {}\n", flow_list(d.legacy_key));
-    if (d.id_column != "id") {
+    if (!d.association_key.empty()) {
+      out += fmt::format("  id_column: {}  # the target's primary key\n",
+                         flow_list(d.association_key));
+    } else if (d.id_column != "id") {
       out += fmt::format("  id_column: {}  # the target's primary key\n", yaml_scalar(d.id_column));
     }
   } else {

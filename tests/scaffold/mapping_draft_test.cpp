@@ -200,3 +200,72 @@ TEST_CASE("a legacy table without a key gets a TODO key and the id map", "[scaff
   CHECK(d.legacy_key.empty());
   CHECK(render_mapping(d).find("key: TODO_KEY  # TODO:") != std::string::npos);
 }
+
+TEST_CASE("a draft suggests legacy columns renamed by common patterns and never drops a target "
+          "column silently",
+          "[scaffold]") {
+  TableInfo legacy;
+  legacy.table = {"public", "employees"};
+  legacy.sql_name = "employees";
+  legacy.columns = {column("id", "integer", TypeFamily::kInteger, true),
+                    column("hire_date", "date", TypeFamily::kDate),
+                    column("invoice_date", "date", TypeFamily::kDate),
+                    column("milliseconds", "integer", TypeFamily::kInteger),
+                    column("qty", "integer", TypeFamily::kInteger),
+                    column("notes", "text", TypeFamily::kText)};
+  legacy.primary_key = {"id"};
+  TableInfo target;
+  target.table = {"public", "employees"};
+  target.sql_name = "employees";
+  target.columns = {column("id", "uuid", TypeFamily::kUuid, true, "gen_random_uuid()"),
+                    column("legacy_employee_id", "integer", TypeFamily::kInteger),
+                    column("hired_at", "timestamp with time zone", TypeFamily::kTimestamptz),
+                    column("invoiced_at", "timestamp with time zone", TypeFamily::kTimestamptz),
+                    column("duration_ms", "bigint", TypeFamily::kInteger, true),
+                    column("quantity", "integer", TypeFamily::kInteger),
+                    column("nickname", "text", TypeFamily::kText)};
+  target.primary_key = {"id"};
+  target.unique_keys = {{"legacy_employee_id"}};
+  MappingDraft d = draft_mapping(inputs_for(legacy, target));
+  auto comments = [&](const std::string& name) {
+    std::string all;
+    for (const auto& line : find(d, name).comments) all += line + "\n";
+    return all;
+  };
+  auto has = [](const std::string& text, const std::string& part) {
+    return text.find(part) != std::string::npos;
+  };
+  INFO(comments("hired_at"));
+  CHECK(has(comments("hired_at"), "TODO: hired_at"));
+  CHECK(has(comments("hired_at"), "`hired_at: { from: hire_date }` (legacy hire_date is date)"));
+  CHECK(has(comments("invoiced_at"), "`invoiced_at: { from: invoice_date }`"));
+  CHECK(has(comments("duration_ms"), "TODO: duration_ms"));
+  CHECK(has(comments("duration_ms"), "`duration_ms: { from: milliseconds }`"));
+  CHECK(has(comments("quantity"), "`quantity: { from: qty }`"));
+  // Nothing resembles nickname: a plain note, no TODO.
+  CHECK_FALSE(has(comments("nickname"), "TODO"));
+  CHECK(has(comments("nickname"), "no legacy column matches"));
+}
+
+TEST_CASE("a draft names an association table's primary key as its identity", "[scaffold]") {
+  TableInfo legacy;
+  legacy.table = {"public", "case_tags"};
+  legacy.sql_name = "case_tags";
+  legacy.columns = {column("case_id", "integer", TypeFamily::kInteger, true),
+                    column("tag_code", "text", TypeFamily::kText, true)};
+  legacy.primary_key = {"case_id", "tag_code"};
+  TableInfo target;
+  target.table = {"public", "case_tags"};
+  target.sql_name = "case_tags";
+  target.columns = {column("case_id", "uuid", TypeFamily::kUuid, true),
+                    column("tag_id", "uuid", TypeFamily::kUuid, true)};
+  target.primary_key = {"case_id", "tag_id"};
+  MappingDraft d = draft_mapping(inputs_for(legacy, target));
+  CHECK(d.key == std::vector<std::string>{"case_id", "tag_code"});
+  CHECK(d.association_key == std::vector<std::string>{"case_id", "tag_id"});
+  std::string text = render_mapping(d);
+  INFO(text);
+  CHECK(text.find("  id_column: [case_id, tag_id]  # the target's primary key\n") !=
+        std::string::npos);
+  CHECK(text.find("has no single-column primary key") == std::string::npos);
+}
