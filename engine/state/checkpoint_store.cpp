@@ -10,8 +10,8 @@
 namespace mapengine::state {
 namespace {
 
-// mappings.id_column: the id column, or an association's key columns joined by commas (shown
-// only; the id map view reads it for mappings with legacy columns, which have a single one).
+// mappings.id_column: the id column, or an association's key columns joined by commas (reset
+// splits it; the id map view reads it for mappings with legacy columns, which have a single one).
 std::string id_columns_text(const spec::MappingSpec& mapping) {
   return fmt::format("{}", fmt::join(mapping.id_columns, ","));
 }

@@ -24,7 +24,8 @@ struct Registered {
   std::string mapping;
   pg::QualifiedName table;
   std::vector<std::string> legacy_key_columns;
-  std::string id_column;
+  std::string id_column;                // as recorded: an association's key columns joined by ","
+  std::vector<std::string> id_columns;  // id_column split
   std::string file, checksum;
   std::string lease_owner;
   bool lease_live = false;
@@ -56,6 +57,11 @@ std::map<std::string, Registered> load_registered(pg::Connection& target) {
     m.table = {std::string(rows.value(r, 1)), std::string(rows.value(r, 2))};
     m.legacy_key_columns = json_strings(rows.value(r, 3));
     m.id_column = rows.value(r, 4);
+    for (std::string_view ids = m.id_column; !ids.empty();) {
+      size_t comma = std::min(ids.find(','), ids.size());
+      m.id_columns.emplace_back(ids.substr(0, comma));
+      ids.remove_prefix(std::min(comma + 1, ids.size()));
+    }
     m.file = rows.value(r, 5);
     m.checksum = rows.value(r, 6);
     m.lease_owner = rows.value(r, 7);
@@ -80,11 +86,14 @@ bool column_exists(pg::Connection& target, const pg::QualifiedName& table,
              .rows() == 1;
 }
 
-// Whether the rows `m` wrote can be found: by a legacy-key column, or by the id column its id
+// Whether the rows `m` wrote can be found: by a legacy-key column, or by the id column(s) its id
 // map entries name. REQUIRES: m.table exists.
 bool identifiable(pg::Connection& target, const Registered& m) {
-  return !m.legacy_key_columns.empty() ||
-         (!m.id_column.empty() && column_exists(target, m.table, m.id_column));
+  if (!m.legacy_key_columns.empty()) return true;
+  if (m.id_columns.empty()) return false;
+  return std::all_of(m.id_columns.begin(), m.id_columns.end(), [&](const std::string& column) {
+    return column_exists(target, m.table, column);
+  });
 }
 
 // SQL condition true for the rows of m.table (as `alias`) that mapping `m` wrote.
@@ -100,9 +109,12 @@ std::string owned_rows(pg::Connection& target, const Registered& m, const std::s
         "AND r.legacy_key = {}))",
         quoted[0], name, legacy_key_sql(quoted));
   }
+  // The id map's new id: the id column's text, or an association's canonical key text.
+  std::vector<std::string> ids;
+  for (const auto& c : m.id_columns) ids.push_back(alias + "." + pg::quote_identifier(c));
   return fmt::format(
-      "EXISTS (SELECT FROM mapengine.id_map i WHERE i.mapping = {} AND i.new_id = {}.{}::text)",
-      name, alias, pg::quote_identifier(m.id_column));
+      "EXISTS (SELECT FROM mapengine.id_map i WHERE i.mapping = {} AND i.new_id = {})", name,
+      legacy_key_sql(ids));
 }
 
 // A foreign key into a mapping's table.

@@ -4,6 +4,7 @@
 // skip_existing, the reject of duplicate pairs, validate and report on such a table.
 #include <signal.h>
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <string>
@@ -263,4 +264,38 @@ columns:
   CHECK(contains(v.out, "`target.id_column: [a_id, b_id]`"));
   CHECK_FALSE(contains(v.out, "PASS counts"));
   CHECK_FALSE(contains(v.out, "FAIL counts"));
+}
+
+TEST_CASE("reset and apply --restart find an association table's rows by its key columns",
+          "[reset][association]") {
+  MigrationFixture f;
+  make_cases_and_tags(f, 100);
+  f.source.exec("CREATE TABLE case_tags (case_id int, tag_code text, added date, "
+                "PRIMARY KEY (case_id, tag_code));" +
+                links_insert("case_tags", 100));
+  f.write_file("case_tags.yaml",
+               case_tags_mapping("SELECT case_id, tag_code, added FROM case_tags",
+                                 "[case_id, tag_code]"));
+  run_ok(f, "apply --no-progress .");
+  const std::string pairs = f.source.scalar("SELECT count(*) FROM case_tags");
+  // A pair no mapping wrote stays.
+  f.target.exec("INSERT INTO case_tags SELECT c.id, t.id, '1999-01-01' FROM cases c, tags t "
+                "WHERE c.legacy_case_id = 1 AND t.legacy_code = 't40'");
+
+  // mapping, table, rows, id map, rejects, pending, checkpoints
+  std::string dry = run_ok(f, "reset --dry-run case_tags.yaml").out;
+  auto two_spaces = [](char a, char b) { return a == ' ' && b == ' '; };
+  dry.erase(std::unique(dry.begin(), dry.end(), two_spaces), dry.end());
+  CHECK(contains(dry, "\ncase_tags public.case_tags " + pairs + " " + pairs + " 0 0 1\n"));
+
+  run_ok(f, "apply --no-progress --restart case_tags.yaml");
+  CHECK(f.target.scalar("SELECT count(*) FROM case_tags") == std::to_string(std::stoll(pairs) + 1));
+  CHECK(f.target.scalar("SELECT count(*) FROM case_tags WHERE added_at = '1999-01-01'") == "1");
+  CHECK(f.target.scalar("SELECT count(*) FROM mapengine.id_map WHERE mapping = 'case_tags'") ==
+        pairs);
+
+  run_ok(f, "reset case_tags.yaml");
+  CHECK(f.target.scalar("SELECT count(*) FROM case_tags") == "1");
+  CHECK(f.target.scalar("SELECT count(*) FROM mapengine.id_map WHERE mapping = 'case_tags'") ==
+        "0");
 }
