@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <map>
 #include <optional>
 #include <set>
@@ -310,18 +311,53 @@ void check_identity(const MappingSpec& mapping, const std::vector<TargetColumn>&
                            "(`target.id_column: [a_id, b_id]`), or add a unique constraint"));
 }
 
+// A type as format_type() prints it, split into its name without the modifier ("timestamp
+// without time zone") and the modifier's numbers ({3} for "timestamp(3) without time zone").
+struct TypeName {
+  std::string name;
+  std::vector<int> modifier;
+};
+
+TypeName split_type(const std::string& type) {
+  size_t open = type.find('(');
+  size_t close = type.find(')', open);
+  if (open == std::string::npos || close == std::string::npos) return {type, {}};
+  TypeName out{type.substr(0, open) + type.substr(close + 1), {}};
+  std::string_view numbers = std::string_view(type).substr(open + 1, close - open - 1);
+  while (!numbers.empty()) {
+    size_t comma = std::min(numbers.find(','), numbers.size());
+    int n = 0;
+    std::from_chars(numbers.data(), numbers.data() + comma, n);
+    out.modifier.push_back(n);
+    numbers.remove_prefix(std::min(comma + 1, numbers.size()));
+  }
+  return out;
+}
+
 // Whether the text forms of values of the two types compare equal for equal values.
 bool same_key_text(const std::string& source_type, const std::string& target_type) {
-  auto base = [](const std::string& type) { return type.substr(0, type.find('(')); };
   auto in = [](const std::string& type, std::initializer_list<std::string_view> group) {
     return std::find(group.begin(), group.end(), type) != group.end();
   };
   if (source_type == target_type) return true;
-  std::string a = base(source_type), b = base(target_type);
-  if (a == "character" || b == "character") return false;  // padding: the lengths must agree
-  if (a == b) return true;
-  return (in(a, {"smallint", "integer", "bigint"}) && in(b, {"smallint", "integer", "bigint"})) ||
-         (in(a, {"text", "character varying"}) && in(b, {"text", "character varying"}));
+  TypeName a = split_type(source_type), b = split_type(target_type);
+  if (a.name == "character" || b.name == "character") return false;  // padding: lengths must agree
+  if (a.name == b.name) {
+    if (a.name == "numeric") {
+      // numeric(p,s) prints exactly s decimals; a bare numeric keeps the ones it was given.
+      auto scale = [](const TypeName& t) { return t.modifier.size() > 1 ? t.modifier[1] : 0; };
+      return b.modifier.empty() || (!a.modifier.empty() && scale(a) == scale(b));
+    }
+    if (a.name.rfind("time", 0) == 0 || a.name.rfind("interval", 0) == 0) {
+      // Fractional seconds: 6 digits unless given; a target with fewer rounds them away.
+      auto digits = [](const TypeName& t) { return t.modifier.empty() ? 6 : t.modifier[0]; };
+      return digits(b) >= digits(a);
+    }
+    return true;  // varchar(n) and varchar(m) print a value alike
+  }
+  return (in(a.name, {"smallint", "integer", "bigint"}) &&
+          in(b.name, {"smallint", "integer", "bigint"})) ||
+         (in(a.name, {"text", "character varying"}) && in(b.name, {"text", "character varying"}));
 }
 
 bool trims(const ColumnSpec& column) {
@@ -458,10 +494,6 @@ void check_target_tables(const Project& project, const std::vector<std::string>&
     }
   }
 }
-
-}  // namespace mapengine::spec
-
-namespace mapengine::spec {
 
 void check_key_types(const Project& project, pg::Connection& source, pg::Connection& target,
                      Diagnostics& diagnostics) {

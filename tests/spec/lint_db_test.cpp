@@ -280,3 +280,49 @@ columns:
   CHECK(result.out.find("other_id") == std::string::npos);
   CHECK(result.out.find("4 errors, 1 warning") != std::string::npos);
 }
+
+TEST_CASE("lint --db compares a legacy key's types by the text they print: precision and scale",
+          "[lint][db]") {
+  TestDatabase source("lint_ktypes_src");
+  TestDatabase target("lint_ktypes_tgt");
+  source.exec(
+      "CREATE TABLE readings (at3 timestamp(3), at timestamptz, amount numeric(10,2), "
+      "  code varchar(8), PRIMARY KEY (at3, at, amount, code));");
+  target.exec(
+      "CREATE TABLE wide (id uuid PRIMARY KEY, at3 timestamp, at timestamptz(6), "
+      "  amount numeric(12,2), code text, UNIQUE (at3, at, amount, code));"
+      "CREATE TABLE narrow (id uuid PRIMARY KEY, at3 timestamp(0), at timestamptz(3), "
+      "  amount numeric(10,3), code varchar(4), UNIQUE (at3, at, amount, code));");
+  std::string dir = scratch_dir("lint-db-key-types");
+  for (const std::string table : {"wide", "narrow"}) {
+    write(dir + "/" + table + ".yaml", "version: 1\ntable: public." + table + R"(
+source: { table: readings, key: [at3, at, amount, code] }
+target:
+  legacy_key: [at3, at, amount, code]
+columns:
+  id: { generate: uuid }
+  at3: { from: at3 }
+  at: { from: at }
+  amount: { from: amount }
+  code: { from: code }
+)");
+  }
+  auto result = run_mapengine("lint --db --source " + shell_quote(source.url()) + " --target " +
+                              shell_quote(target.url()) + " " + shell_quote(dir));
+  INFO(result.out);
+  CHECK(result.exit_code == 1);
+  // Wider fractional seconds, a larger precision with the same scale, text for varchar: alike.
+  CHECK(result.out.find("wide.yaml") == std::string::npos);
+  auto expect = [&](const std::string& line) {
+    INFO("expected: " << line);
+    CHECK(result.out.find(dir + "/" + line) != std::string::npos);
+  };
+  expect("narrow.yaml:5:16: error: target.legacy_key column `at3` is timestamp(0) without time "
+         "zone but source.key column `at3` is timestamp(3) without time zone");
+  expect("narrow.yaml:5:21: error: target.legacy_key column `at` is timestamp(3) with time zone "
+         "but source.key column `at` is timestamp with time zone");
+  expect("narrow.yaml:5:25: error: target.legacy_key column `amount` is numeric(10,3) but "
+         "source.key column `amount` is numeric(10,2)");
+  CHECK(result.out.find("`code`") == std::string::npos);
+  CHECK(result.out.find("3 errors, 0 warnings") != std::string::npos);
+}
