@@ -36,6 +36,12 @@ struct Databases {
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
+// Checks that lint's output `out` holds `line`, a diagnostic for a file in `dir`.
+void expect_diagnostic(const std::string& out, const std::string& dir, const std::string& line) {
+  INFO("expected: " << line);
+  CHECK(out.find(dir + "/" + line) != std::string::npos);
+}
+
 const char* kMigrated = R"(version: 1
 kind: migrated
 tables:
@@ -110,10 +116,7 @@ columns:
   auto result = run_mapengine("lint --db " + db.flags() + " " + shell_quote(dir));
   INFO(result.out);
   CHECK(result.exit_code == 1);
-  auto expect = [&](const std::string& line) {
-    INFO("expected: " << line);
-    CHECK(result.out.find(dir + "/" + line) != std::string::npos);
-  };
+  auto expect = [&](const std::string& line) { expect_diagnostic(result.out, dir, line); };
   expect(
       "broken.yaml:2:8: error: target table public.technician does not exist on the target "
       "database; did you mean `technicians`? [db-target-table]");
@@ -251,10 +254,7 @@ columns:
                               shell_quote(target.url()) + " " + shell_quote(dir));
   INFO(result.out);
   CHECK(result.exit_code == 1);
-  auto expect = [&](const std::string& line) {
-    INFO("expected: " << line);
-    CHECK(result.out.find(dir + "/" + line) != std::string::npos);
-  };
+  auto expect = [&](const std::string& line) { expect_diagnostic(result.out, dir, line); };
   expect(
       "keyless.yaml:5:15: error: public.keyless has no column `id`, the default of "
       "target.id_column: lookups into it and mapengine.id_maps return that column; set "
@@ -313,10 +313,7 @@ columns:
   CHECK(result.exit_code == 1);
   // Wider fractional seconds, a larger precision with the same scale, text for varchar: alike.
   CHECK(result.out.find("wide.yaml") == std::string::npos);
-  auto expect = [&](const std::string& line) {
-    INFO("expected: " << line);
-    CHECK(result.out.find(dir + "/" + line) != std::string::npos);
-  };
+  auto expect = [&](const std::string& line) { expect_diagnostic(result.out, dir, line); };
   expect("narrow.yaml:5:16: error: target.legacy_key column `at3` is timestamp(0) without time "
          "zone but source.key column `at3` is timestamp(3) without time zone");
   expect("narrow.yaml:5:21: error: target.legacy_key column `at` is timestamp(3) with time zone "
