@@ -42,6 +42,13 @@ LookupTarget resolve_lookup(const spec::LookupSpec& lookup, const spec::MappingS
     if (producer == nullptr) {
       throw Error::spec(lookup.where, fmt::format("lookup into unknown mapping {}", lookup.mapping));
     }
+    if (producer->is_association()) {
+      throw Error::spec(lookup.where,
+                        fmt::format("lookup through the id map of {}, an association table: it "
+                                    "holds each row's key text, not an id; look it up by "
+                                    "`table:` with `return:`",
+                                    lookup.mapping));
+    }
     target.mapping = producer->name;
     target.self = producer->name == owner.name;
     if (!producer->legacy_key_columns.empty()) {  // its id map is its legacy column

@@ -335,7 +335,15 @@ void check_lookups(const MappingSpec& mapping, const Project& project, Diagnosti
       }
     }
 
-    if (producer != nullptr && producer->is_association() && lookup.returns.empty()) {
+    if (producer != nullptr && producer->is_association() && !lookup.mapping.empty()) {
+      diagnostics.error(at("mapping"), "association-key",
+                        fmt::format("column `{}` looks up mapping `{}` through its id map, but it "
+                                    "is an association table: its id map holds each row's key "
+                                    "columns ({}) as one key text, not an id; look up `table: {}` "
+                                    "with `match` and `return: <column>`",
+                                    column.name, producer->name, list_text(producer->id_columns),
+                                    producer->table.display()));
+    } else if (producer != nullptr && producer->is_association() && lookup.returns.empty()) {
       diagnostics.error(at(""), "association-key",
                         fmt::format("column `{}` looks up `{}`, an association table whose "
                                     "identity is several columns ({}); a lookup returns one: "

@@ -299,3 +299,34 @@ TEST_CASE("reset and apply --restart find an association table's rows by its key
   CHECK(f.target.scalar("SELECT count(*) FROM mapengine.id_map WHERE mapping = 'case_tags'") ==
         "0");
 }
+
+TEST_CASE("apply refuses a lookup through an association table's id map, which holds key text",
+          "[apply][association]") {
+  MigrationFixture f;
+  make_cases_and_tags(f, 10);
+  f.source.exec("CREATE TABLE case_tags (case_id int, tag_code text, added date, "
+                "PRIMARY KEY (case_id, tag_code));" +
+                links_insert("case_tags", 10) +
+                "CREATE TABLE notes (id int PRIMARY KEY, case_id int, tag_code text);"
+                "INSERT INTO notes VALUES (1, 1, 't2');");
+  f.target.exec("CREATE TABLE notes (id uuid PRIMARY KEY, legacy_id int UNIQUE, tag_id text)");
+  f.write_file("case_tags.yaml",
+               case_tags_mapping("SELECT case_id, tag_code, added FROM case_tags",
+                                 "[case_id, tag_code]"));
+  f.write_file("notes.yaml", R"(version: 1
+table: public.notes
+source:
+  query: SELECT id, json_build_array(case_id::text, tag_code)::text AS link FROM notes
+  key: id
+target: { legacy_key: legacy_id }
+columns:
+  id: { generate: uuid }
+  legacy_id: { from: id }
+  tag_id: { from: link, lookup: { mapping: case_tags, return: tag_id } }
+)");
+  CommandResult r = f.run("apply --no-progress .");
+  INFO(r.out);
+  CHECK(r.exit_code == 1);
+  CHECK(contains(r.out, "lookup through the id map of case_tags, an association table"));
+  CHECK(f.target.scalar("SELECT count(*) FROM notes") == "0");
+}
