@@ -330,3 +330,34 @@ columns:
   CHECK(contains(r.out, "lookup through the id map of case_tags, an association table"));
   CHECK(f.target.scalar("SELECT count(*) FROM notes") == "0");
 }
+
+TEST_CASE("validate refuses a legacy-key column filled by a lookup instead of calling every row "
+          "missing and extra",
+          "[validate][association]") {
+  MigrationFixture f;
+  make_cases_and_tags(f, 20);
+  f.source.exec("CREATE TABLE case_tags (case_id int, tag_code text, added date, "
+                "PRIMARY KEY (case_id, tag_code));" +
+                links_insert("case_tags", 20));
+  f.target.exec("CREATE TABLE taggings (id uuid PRIMARY KEY, case_id uuid NOT NULL, tag_id uuid "
+                "NOT NULL, added_at date, UNIQUE (case_id, tag_id))");
+  // The legacy key declared on the looked-up columns, which hold the new uuids.
+  f.write_file("taggings.yaml", R"(version: 1
+table: public.taggings
+source: { query: "SELECT case_id, tag_code, added FROM case_tags", key: [case_id, tag_code] }
+target: { legacy_key: [case_id, tag_id] }
+columns:
+  id: { generate: uuid }
+  case_id: { from: case_id, lookup: cases }
+  tag_id: { from: tag_code, lookup: tags }
+  added_at: { from: added }
+)");
+  run_ok(f, "apply --no-progress .");
+  CommandResult v = f.run("validate taggings.yaml");
+  INFO(v.out);
+  CHECK(v.exit_code == 1);
+  CHECK(contains(v.out, "FAIL identity: target.legacy_key column `case_id` is filled by a lookup"));
+  CHECK(contains(v.out, "[legacy-key-from-source]"));
+  CHECK_FALSE(contains(v.out, "FAIL counts"));
+  CHECK_FALSE(contains(v.out, "missing"));
+}
