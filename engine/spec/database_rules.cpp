@@ -334,14 +334,25 @@ TypeName split_type(const std::string& type) {
   return out;
 }
 
+// A character(n) type whose values may arrive blank-padded (n > 1).
+bool padded_char(const std::string& type) {
+  return type.rfind("character(", 0) == 0 && type != "character(1)";
+}
+
 // Whether the text forms of values of the two types compare equal for equal values.
 bool same_key_text(const std::string& source_type, const std::string& target_type) {
   auto in = [](const std::string& type, std::initializer_list<std::string_view> group) {
     return std::find(group.begin(), group.end(), type) != group.end();
   };
-  if (source_type == target_type) return true;
   TypeName a = split_type(source_type), b = split_type(target_type);
-  if (a.name == "character" || b.name == "character") return false;  // padding: lengths must agree
+  if (padded_char(source_type)) {
+    // The key arrives blank-padded and is kept so; a character(n) column reads back without
+    // the padding, text and a long enough varchar keep it.
+    return b.name == "text" || (b.name == "character varying" &&
+                                (b.modifier.empty() || b.modifier[0] >= a.modifier[0]));
+  }
+  if (source_type == target_type) return true;
+  if (a.name == "character" || b.name == "character") return false;
   if (a.name == b.name) {
     if (a.name == "numeric") {
       // numeric(p,s) prints exactly s decimals; a bare numeric keeps the ones it was given.
@@ -497,47 +508,76 @@ void check_target_tables(const Project& project, const std::vector<std::string>&
 
 void check_key_types(const Project& project, pg::Connection& source, pg::Connection& target,
                      Diagnostics& diagnostics) {
+  std::map<std::string, Described> described;  // by mapping name, described once
+  // The type of a source column of `m`, or empty when unknown (db-source-query says why).
+  auto source_type = [&](const MappingSpec& m, const std::string& column) -> std::string {
+    auto [it, added] = described.try_emplace(m.name);
+    if (added && !m.source_query.empty()) it->second = describe_query(source, m.source_query);
+    const Described& d = it->second;
+    if (!d.error.empty()) return {};
+    auto at = std::find(d.columns.begin(), d.columns.end(), column);
+    if (at == d.columns.end()) return {};
+    return source_type_name(source, d.types[static_cast<size_t>(at - d.columns.begin())]);
+  };
   for (const auto& mapping : project.mappings) {
     if (mapping.source_query.empty()) continue;
-    Described described = describe_query(source, mapping.source_query);
-    if (!described.error.empty()) continue;  // db-source-query
-    auto source_type = [&](const std::string& column) -> std::string {
-      auto it = std::find(described.columns.begin(), described.columns.end(), column);
-      if (it == described.columns.end()) return {};
-      return source_type_name(source, described.types[static_cast<size_t>(
-                                          it - described.columns.begin())]);
-    };
     // The legacy key columns keep the source key's text: their types must print it alike.
     for (size_t i = 0; i < mapping.legacy_key_columns.size() && i < mapping.key.size(); ++i) {
-      std::string from = source_type(mapping.key[i]);
-      std::string to = target_type_name(target, mapping.table, mapping.legacy_key_columns[i]);
+      const std::string& column = mapping.legacy_key_columns[i];
+      std::string from = source_type(mapping, mapping.key[i]);
+      std::string to = target_type_name(target, mapping.table, column);
       if (from.empty() || to.empty() || same_key_text(from, to)) continue;
+      std::string why =
+          padded_char(from)
+              ? fmt::format("`{}` arrives blank-padded ('AB   ') and the id map keeps it so, but "
+                            "`{}` would give it back {}: resume and validate would not find "
+                            "the rows; select the key as text in the query (`{}::text AS {}` "
+                            "drops the padding), or make `{}` text to keep it",
+                            mapping.key[i], column,
+                            split_type(to).name == "character" ? "without the padding"
+                                                                : "cut or changed",
+                            mapping.key[i], mapping.key[i], column)
+              : fmt::format("the id map, resume and validate compare their texts, which would "
+                            "differ; give `{}` the source's type",
+                            column);
       diagnostics.error(
           spot_or(mapping, fmt::format("target.legacy_key[{}]", i), mapping.at("target.legacy_key")),
           "db-legacy-key-type",
-          fmt::format("target.legacy_key column `{}` is {} but source.key column `{}` is {}: the "
-                      "id map, resume and validate compare their texts, which would differ; "
-                      "give `{}` the source's type",
-                      mapping.legacy_key_columns[i], to, mapping.key[i], from,
-                      mapping.legacy_key_columns[i]));
+          fmt::format("target.legacy_key column `{}` is {} but source.key column `{}` is {}: {}",
+                      column, to, mapping.key[i], from, why));
     }
-    // A padded char(n) value ('AB  ') never equals a text key ('AB').
+    // A padded char(n) value ('AB   ') misses a key read back without the padding: a
+    // character(n) column's text, or text that was written unpadded. A legacy-key column filled
+    // from a source key of the same character(n) type holds the padded text, so it matches.
     for (const auto& column : mapping.columns) {
       if (!column.lookup || column.from.size() != 1 || trims(column)) continue;
-      std::string from = source_type(column.from[0]);
-      if (from.rfind("character(", 0) != 0 || from == "character(1)") continue;
+      std::string from = source_type(mapping, column.from[0]);
+      if (!padded_char(from)) continue;
       std::optional<LookedUp> where = looked_up(mapping, *column.lookup, project);
       if (!where || where->match.empty()) continue;
       std::string match = target_type_name(target, where->table, where->match);
-      if (match.empty() || match.rfind("character(", 0) == 0) continue;
+      if (match.empty()) continue;
+      bool char_match = split_type(match).name == "character";
+      const MappingSpec* producer = project.find_mapping(column.lookup->table);
+      if (column.lookup->table == mapping.name) producer = &mapping;
+      if (!char_match && producer != nullptr) {
+        const auto& keys = producer->legacy_key_columns;
+        auto at = std::find(keys.begin(), keys.end(), where->match);
+        if (at != keys.end() && at - keys.begin() < static_cast<long>(producer->key.size()) &&
+            source_type(*producer, producer->key[static_cast<size_t>(at - keys.begin())]) ==
+                from) {
+          continue;
+        }
+      }
       std::string path = "columns." + column.name + ".from[0]";
       diagnostics.warning(
           spot_or(mapping, path, column.where), "db-padded-char-lookup",
           fmt::format("column `{}`: source column `{}` is {}, so its values arrive blank-padded "
-                      "('AB  '), but the lookup matches {}.{} ({}), which holds them unpadded: "
-                      "every padded value would miss; add `transform: [rtrim]` (or trim)",
+                      "('AB  '), but the lookup matches {}.{} ({}), {}: every padded value "
+                      "would miss; add `transform: [rtrim]` (or trim)",
                       column.name, column.from[0], from, where->table.display(), where->match,
-                      match));
+                      match,
+                      char_match ? "whose text drops the padding" : "which holds them unpadded"));
     }
   }
 }

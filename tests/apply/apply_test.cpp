@@ -464,3 +464,48 @@ columns:
         "is not present in table \"teams\".) [SQLSTATE 23503]");
   CHECK(f.target.scalar("SELECT rows_written FROM mapengine.checkpoints") == "998");
 }
+
+TEST_CASE("a char(n) legacy key kept in a text column is found by lookups, resume and validate "
+          "with its padding",
+          "[apply][validate]") {
+  MigrationFixture f;
+  f.source.exec(
+      "CREATE TABLE codes (code char(5) PRIMARY KEY, name text);"
+      "INSERT INTO codes VALUES ('AB', 'short'), ('ABCDE', 'full');"
+      "CREATE TABLE items (id int PRIMARY KEY, code char(5));"
+      "INSERT INTO items VALUES (1, 'AB'), (2, 'ABCDE');");
+  f.target.exec(
+      "CREATE TABLE codes (id uuid PRIMARY KEY, legacy_code text UNIQUE NOT NULL, name text);"
+      "CREATE TABLE items (id uuid PRIMARY KEY, legacy_id int UNIQUE, code_id uuid NOT NULL "
+      "  REFERENCES codes)");
+  f.write_file("codes.yaml", R"(version: 1
+table: public.codes
+source: { table: codes, key: code }
+target: { legacy_key: legacy_code }
+columns:
+  id: { generate: uuid_v5 }
+  legacy_code: { from: code }
+  name: { from: name }
+)");
+  f.write_file("items.yaml", R"(version: 1
+table: public.items
+source: { table: items, key: id }
+target: { legacy_key: legacy_id }
+columns:
+  id: { generate: uuid_v5 }
+  legacy_id: { from: id }
+  code_id: { from: code, lookup: codes }
+)");
+  CommandResult lint = f.run("lint --db .");
+  INFO(lint.out);
+  CHECK(lint.exit_code == 0);
+  CommandResult applied = f.run("apply --no-progress .");
+  INFO(applied.out);
+  REQUIRE(applied.exit_code == 0);
+  CHECK(f.target.scalar("SELECT count(*) FROM mapengine.rejects") == "0");
+  CHECK(f.target.scalar("SELECT string_agg(legacy_code || '|', '' ORDER BY name) FROM codes") ==
+        "ABCDE|AB   |");
+  CommandResult validated = f.run("validate .");
+  INFO(validated.out);
+  CHECK(validated.exit_code == 0);
+}

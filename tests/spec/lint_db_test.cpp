@@ -323,3 +323,57 @@ columns:
   CHECK(result.out.find("`code`") == std::string::npos);
   CHECK(result.out.find("3 errors, 0 warnings") != std::string::npos);
 }
+
+TEST_CASE("lint --db: a char(n) legacy key needs a column that gives its padded text back, and "
+          "lookups into it are padded alike",
+          "[lint][db]") {
+  TestDatabase source("lint_char_src");
+  TestDatabase target("lint_char_tgt");
+  source.exec(
+      "CREATE TABLE codes (code char(5) PRIMARY KEY);"
+      "CREATE TABLE items (id int PRIMARY KEY, code char(5));");
+  target.exec(
+      "CREATE TABLE padded (id uuid PRIMARY KEY, legacy_code text UNIQUE);"
+      "CREATE TABLE fixed (id uuid PRIMARY KEY, legacy_code char(5) UNIQUE);"
+      "CREATE TABLE items (id uuid PRIMARY KEY, legacy_id int UNIQUE, padded_id uuid,"
+      "  fixed_id uuid);");
+  std::string dir = scratch_dir("lint-db-char-keys");
+  for (const std::string table : {"padded", "fixed"}) {
+    write(dir + "/" + table + ".yaml", "version: 1\ntable: public." + table + R"(
+source: { table: codes, key: code }
+target: { legacy_key: legacy_code }
+columns:
+  id: { generate: uuid }
+  legacy_code: { from: code }
+)");
+  }
+  write(dir + "/items.yaml", R"(version: 1
+table: public.items
+source: { table: items, key: id }
+target: { legacy_key: legacy_id }
+columns:
+  id: { generate: uuid }
+  legacy_id: { from: id }
+  padded_id: { from: code, lookup: padded }
+  fixed_id: { from: code, lookup: fixed }
+)");
+  auto result = run_mapengine("lint --db --source " + shell_quote(source.url()) + " --target " +
+                              shell_quote(target.url()) + " " + shell_quote(dir));
+  INFO(result.out);
+  CHECK(result.exit_code == 1);
+  auto expect = [&](const std::string& line) { expect_diagnostic(result.out, dir, line); };
+  expect(
+      "fixed.yaml:4:23: error: target.legacy_key column `legacy_code` is character(5) but "
+      "source.key column `code` is character(5): `code` arrives blank-padded ('AB   ') and the id "
+      "map keeps it so, but `legacy_code` would give it back without the padding: resume and "
+      "validate would not find the rows; select the key as text in the query (`code::text AS "
+      "code` drops the padding), or make `legacy_code` text to keep it [db-legacy-key-type]");
+  expect(
+      "items.yaml:9:21: warning: column `fixed_id`: source column `code` is character(5), so its "
+      "values arrive blank-padded ('AB  '), but the lookup matches public.fixed.legacy_code "
+      "(character(5)), whose text drops the padding: every padded value would miss; add "
+      "`transform: [rtrim]` (or trim) [db-padded-char-lookup]");
+  CHECK(result.out.find("padded.yaml") == std::string::npos);
+  CHECK(result.out.find("`padded_id`") == std::string::npos);
+  CHECK(result.out.find("1 error, 1 warning") != std::string::npos);
+}
