@@ -36,6 +36,7 @@ int run(int argc, char** argv) {
   add(add_reset_command);
   add(add_status_command);
   add(add_rejects_command);
+  add(add_schema_command);
 
   try {
     app.parse(argc, argv);

@@ -30,6 +30,11 @@ namespace mapengine::spec {
 // aliases to more than kMaxExpandedNodes nodes, is refused with one diagnostic.
 bool validate_schema(const YAML::Node& root, const std::string& file, Diagnostics& diagnostics);
 
+// The same against the schema as editors apply it, transform step forms included
+// (editor_schema.h): what the YAML language server would flag. For tests; lint uses the above.
+bool validate_editor_schema(const YAML::Node& root, const std::string& file,
+                            Diagnostics& diagnostics);
+
 // The schema text compiled into the binary (schemas/mapping.schema.json).
 std::string_view mapping_schema_json();
 

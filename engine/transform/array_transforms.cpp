@@ -5,6 +5,7 @@
 
 #include "engine/pg/array_literal.h"
 #include "engine/spec/mapping_spec.h"
+#include "engine/transform/argument_schema.h"
 #include "engine/transform/factory_support.h"
 #include "engine/transform/pipeline.h"
 #include "engine/transform/registry.h"
@@ -165,10 +166,13 @@ class JoinArray final : public Transform {
 
 void register_array_transforms(TransformRegistry& registry) {
   using VT = ValueType;
+  using Main = ArgumentSchemas::Main;
+  namespace S = argument_schema;
   {
     TransformInfo info = transform_info(
         "each", "applies the listed steps to every element of an array ({a,b}): { each: [trim] }",
         VT::kArray, VT::kArray, {});
+    info.arguments = {Main::kRequired, S::steps("the steps applied to each element"), {}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("each", a, d);
       auto column = nested_steps(reader);
@@ -183,6 +187,7 @@ void register_array_transforms(TransformRegistry& registry) {
     TransformInfo info = transform_info(
         "split_array", "text split at a separator into an array: { split_array: \",\" }", VT::kText,
         VT::kArray, {});
+    info.arguments = {Main::kRequired, S::text("the separator (not empty)"), {}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("split_array", a, d);
       auto separator = reader.text(reader.main(), "the separator");
@@ -201,6 +206,8 @@ void register_array_transforms(TransformRegistry& registry) {
                        "an array's elements joined with a separator, NULLs left out (or null_as:): "
                        "{ join_array: \", \" }",
                        VT::kArray, VT::kText, {"null_as"});
+    info.arguments = {Main::kRequired, S::text("the separator"),
+                      {{"null_as", S::text("the text written for a NULL element")}}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("join_array", a, d);
       auto separator = reader.text(reader.main(), "the separator");

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 
 #include "engine/common/error.h"
+#include "engine/transform/argument_schema.h"
 #include "engine/transform/factory_support.h"
 #include "engine/transform/registry.h"
 #include "engine/transform/uuid.h"
@@ -81,6 +82,7 @@ void register_identity_transforms(TransformRegistry& registry) {
   {
     TransformInfo info = transform_info("uuid_v4", "replaces a non-NULL value by a random UUID",
                                         VT::kAny, VT::kUuid, {});
+    info.arguments.use = ArgumentSchemas::Main::kNone;
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("uuid_v4", a, d);
       if (!reader.no_main()) return nullptr;
@@ -93,6 +95,8 @@ void register_identity_transforms(TransformRegistry& registry) {
                                         "the row's deterministic UUID v5 from its table and "
                                         "legacy key (optional namespace)",
                                         VT::kAny, VT::kUuid, {});
+    info.arguments = {ArgumentSchemas::Main::kOptional,
+                      argument_schema::text("the namespace UUID (default: mapengine's own)"), {}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("uuid_v5", a, d);
       std::string space(kMapengineNamespace);
@@ -115,6 +119,7 @@ void register_identity_transforms(TransformRegistry& registry) {
                                         sha ? "the SHA-256 digest of the value, in hex"
                                             : "the MD5 digest of the value, in hex",
                                         VT::kAny, VT::kText, {});
+    info.arguments.use = ArgumentSchemas::Main::kNone;
     info.make_transform = [sha, name](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader(name, a, d);
       if (!reader.no_main()) return nullptr;

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "engine/transform/argument_schema.h"
 #include "engine/transform/factory_support.h"
 #include "engine/transform/registry.h"
 
@@ -182,6 +183,10 @@ void register_json_transforms(TransformRegistry& registry) {
                                         "builds a JSON object of the from-columns "
                                         "{\"col\": value, ...}; NULL becomes null",
                                         VT::kAny, VT::kJson, {"skip_nulls"});
+    info.arguments = {
+        ArgumentSchemas::Main::kOptional,
+        argument_schema::text_or_list("the keys, one per from-column (default: their names)"),
+        {{"skip_nulls", argument_schema::boolean("leave NULL values out (default false)")}}};
     info.make_combiner = [](const TransformArgs& a,
                             Diagnostics& d) -> std::unique_ptr<Combiner> {
       ArgumentReader reader("json_object", a, d);
@@ -208,6 +213,9 @@ void register_json_transforms(TransformRegistry& registry) {
                                         "the value at a path such as \"a.b\" or \"items[0]\" in "
                                         "a JSON text (NULL when absent)",
                                         VT::kJson, VT::kAny, {});
+    info.arguments = {
+        ArgumentSchemas::Main::kRequired,
+        argument_schema::text("a path such as \"address.city\" or \"items[0].sku\""), {}};
     info.make_transform = [](const TransformArgs& a,
                              Diagnostics& d) -> std::unique_ptr<Transform> {
       ArgumentReader reader("json_extract", a, d);

@@ -3,6 +3,7 @@
 
 #include <unordered_map>
 
+#include "engine/transform/argument_schema.h"
 #include "engine/transform/factory_support.h"
 #include "engine/transform/registry.h"
 
@@ -209,12 +210,22 @@ TransformPtr make_boolean(const TransformArgs& args, Diagnostics& diagnostics) {
 void register_mapping_transforms(TransformRegistry& registry) {
   TransformInfo map = transform_info("map", "replaces legacy codes by new values from a table",
                                      ValueType::kAny, ValueType::kAny, {"default", "on_unmapped"});
+  map.arguments = {
+      ArgumentSchemas::Main::kRequired,
+      argument_schema::value_map("legacy value -> new value; ~ stands for NULL on either side"),
+      {{"default", argument_schema::value("the value for legacy values not in the map")},
+       {"on_unmapped", argument_schema::choice({"reject", "keep", "null"},
+                                               "legacy values not in the map: reject (default), "
+                                               "keep them, or write NULL")}}};
   map.make_transform = make_map;
   registry.add(std::move(map));
 
   TransformInfo boolean = transform_info("boolean",
                                          "reads yes/no spellings as 'true' or 'false'",
                                          ValueType::kAny, ValueType::kBoolean, {"true", "false"});
+  boolean.arguments = {ArgumentSchemas::Main::kNone, "",
+                       {{"true", argument_schema::text_or_list("the spellings of true")},
+                        {"false", argument_schema::text_or_list("the spellings of false")}}};
   boolean.make_transform = make_boolean;
   registry.add(std::move(boolean));
 }

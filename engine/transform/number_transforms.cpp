@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "engine/transform/decimal.h"
+#include "engine/transform/argument_schema.h"
 #include "engine/transform/factory_support.h"
 #include "engine/transform/registry.h"
 
@@ -144,9 +145,14 @@ class Round final : public Transform {
 
 void register_number_transforms(TransformRegistry& registry) {
   using VT = ValueType;
+  using Main = ArgumentSchemas::Main;
+  namespace S = argument_schema;
+  const std::string rounding = S::choice({"half_up", "half_even", "down", "up", "reject"},
+                                         "how a value with more digits is rounded");
   {
     TransformInfo info = transform_info("to_int", "checks and normalises a whole number (bigint)",
                                         VT::kAny, VT::kInteger, {"rounding"});
+    info.arguments = {Main::kNone, "", {{"rounding", rounding}}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("to_int", a, d);
       reader.no_main();
@@ -159,6 +165,7 @@ void register_number_transforms(TransformRegistry& registry) {
   {
     TransformInfo info = transform_info("to_numeric", "checks and normalises a decimal number",
                                         VT::kAny, VT::kNumeric, {});
+    info.arguments.use = Main::kNone;
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("to_numeric", a, d);
       if (!reader.no_main()) return nullptr;
@@ -171,6 +178,10 @@ void register_number_transforms(TransformRegistry& registry) {
                                         "multiplies by a decimal factor exactly, e.g. dollars to "
                                         "cents",
                                         VT::kNumeric, VT::kNumeric, {"rounding", "digits"});
+    info.arguments = {
+        Main::kRequired, S::text("the factor, a non-zero decimal number"),
+        {{"rounding", rounding},
+         {"digits", S::integer(0, 1000, "decimal digits kept (default: the factor's)")}}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("scale", a, d);
       auto factor_text = reader.text(reader.main(), "the factor");
@@ -196,6 +207,8 @@ void register_number_transforms(TransformRegistry& registry) {
   {
     TransformInfo info = transform_info("round", "rounds to N decimal digits (default 0)",
                                         VT::kNumeric, VT::kNumeric, {"mode"});
+    info.arguments = {Main::kOptional, S::integer(-1000, 1000, "decimal digits kept (default 0)"),
+                      {{"mode", rounding}}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("round", a, d);
       std::optional<int64_t> digits = 0;

@@ -42,12 +42,31 @@ struct TransformArgs {
   std::span<const std::string> input_names;
 };
 
+// The shapes a step's arguments take, for the JSON Schema that editors check mapping files with
+// (`mapengine schema` writes it from the registry into schemas/mapping.schema.json). Schemas are
+// JSON Schema texts made with the helpers in argument_schema.h. They describe shapes only: the
+// factory still checks every value, and lint's findings come from the factory. After adding or
+// changing a transform: `cmake --build build --target update_schema` (a test checks the file).
+struct ArgumentSchemas {
+  enum class Main {
+    kUndeclared,  // not described: any main argument, or none
+    kNone,        // a bare name (or `~` when options follow)
+    kOptional,    // a bare name, or the main argument as `main` describes it
+    kRequired,    // the main argument as `main` describes it
+  };
+  Main use = Main::kUndeclared;
+  std::string main;
+  // Option name -> its schema; an option not listed here takes any value.
+  std::vector<std::pair<std::string, std::string>> options;
+};
+
 struct TransformInfo {
   std::string name;
   std::string summary;  // one line, shown by `mapengine transforms` and in docs
   ValueType input = ValueType::kAny;
   ValueType output = ValueType::kSame;
   std::vector<std::string> options;  // allowed option keys besides the name
+  ArgumentSchemas arguments;
   // Exactly one of these is set.
   std::function<std::unique_ptr<Transform>(const TransformArgs&, Diagnostics&)> make_transform;
   std::function<std::unique_ptr<Combiner>(const TransformArgs&, Diagnostics&)> make_combiner;

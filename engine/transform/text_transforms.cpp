@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <limits>
 
+#include "engine/transform/argument_schema.h"
 #include "engine/transform/factory_support.h"
 #include "engine/transform/registry.h"
 #include "engine/transform/utf8.h"
@@ -453,8 +454,13 @@ std::optional<std::vector<Format::Piece>> parse_format(std::string_view pattern,
 
 void register_text_transforms(TransformRegistry& registry) {
   using VT = ValueType;
+  using Main = ArgumentSchemas::Main;
+  namespace S = argument_schema;
+  constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
   const auto add_trim = [&](std::string name, std::string summary, bool left, bool right) {
     TransformInfo info = transform_info(name, std::move(summary), VT::kAny, VT::kSame, {});
+    info.arguments = {Main::kOptional, S::text("the characters to strip (default: whitespace)"),
+                      {}};
     info.make_transform = [name, left, right](const TransformArgs& a, Diagnostics& d) {
       return make_trim(name, left, right, a, d);
     };
@@ -469,6 +475,7 @@ void register_text_transforms(TransformRegistry& registry) {
                                         upper ? "upper-cases letters (Latin, Greek, Cyrillic)"
                                               : "lower-cases letters (Latin, Greek, Cyrillic)",
                                         VT::kText, VT::kText, {});
+    info.arguments.use = Main::kNone;
     info.make_transform = [upper](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader(upper ? "upper" : "lower", a, d);
       if (!reader.no_main()) return nullptr;
@@ -480,6 +487,8 @@ void register_text_transforms(TransformRegistry& registry) {
   {
     TransformInfo info = transform_info("null_if", "turns the given value (or any of a list) into NULL",
                                         VT::kAny, VT::kSame, {});
+    info.arguments = {Main::kRequired,
+                      S::text_or_list("the value, or a list of values, to turn into NULL"), {}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("null_if", a, d);
       auto values = reader.text_list(reader.main(), "the value");
@@ -491,6 +500,7 @@ void register_text_transforms(TransformRegistry& registry) {
   {
     TransformInfo info =
         transform_info("default", "replaces NULL with the given value", VT::kAny, VT::kSame, {});
+    info.arguments = {Main::kRequired, S::text("the value written instead of NULL"), {}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("default", a, d);
       auto text = reader.text(reader.main(), "the default value");
@@ -502,6 +512,8 @@ void register_text_transforms(TransformRegistry& registry) {
   {
     TransformInfo info = transform_info("replace", "replaces every occurrence of a text",
                                         VT::kText, VT::kText, {"with"});
+    info.arguments = {Main::kRequired, S::text("the text to replace"),
+                      {{"with", S::text("the replacement")}}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("replace", a, d);
       auto search = reader.text(reader.main(), "the text to replace");
@@ -519,6 +531,10 @@ void register_text_transforms(TransformRegistry& registry) {
     TransformInfo info = transform_info("regex_replace",
                                         "replaces every match of an RE2 regular expression",
                                         VT::kText, VT::kText, {"with", "ignore_case"});
+    info.arguments = {
+        Main::kRequired, S::text("an RE2 regular expression"),
+        {{"with", S::text("the replacement: \\1 to \\9 insert groups, \\0 the match")},
+         {"ignore_case", S::boolean("match regardless of case (default false)")}}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("regex_replace", a, d);
       auto pattern = reader.text(reader.main(), "the pattern");
@@ -551,6 +567,8 @@ void register_text_transforms(TransformRegistry& registry) {
                                         "keeps the characters from a 1-based position, optionally "
                                         "at most length of them",
                                         VT::kText, VT::kText, {"length"});
+    info.arguments = {Main::kRequired, S::integer(1, kInt32Max, "the 1-based start position"),
+                      {{"length", S::integer(0, kInt32Max, "at most this many characters")}}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("substring", a, d);
       constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
@@ -569,6 +587,9 @@ void register_text_transforms(TransformRegistry& registry) {
     TransformInfo info = transform_info("truncate",
                                         "cuts the text to at most N characters (or rejects it)",
                                         VT::kText, VT::kText, {"on_overflow"});
+    info.arguments = {
+        Main::kRequired, S::integer(0, kInt32Max, "the maximum length in characters"),
+        {{"on_overflow", S::choice({"cut", "reject"}, "cut (default) or reject a longer text")}}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("truncate", a, d);
       auto max = reader.integer(reader.main(), "the maximum length", 0,
@@ -587,6 +608,9 @@ void register_text_transforms(TransformRegistry& registry) {
                                         "keeps one part of the text split at a separator "
                                         "(index 1 = first, -1 = last)",
                                         VT::kText, VT::kText, {"index"});
+    info.arguments = {Main::kRequired, S::text("the separator"),
+                      {{"index", S::integer(std::numeric_limits<int32_t>::min(), kInt32Max,
+                                            "the part kept: 1 = first, -1 = last (required)")}}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("split", a, d);
       auto separator = reader.text(reader.main(), "the separator");
@@ -612,6 +636,8 @@ void register_text_transforms(TransformRegistry& registry) {
                                         "combines the from-columns with a separator, skipping "
                                         "NULLs",
                                         VT::kAny, VT::kText, {"skip_nulls"});
+    info.arguments = {Main::kRequired, S::text("the separator (\"\" for none)"),
+                      {{"skip_nulls", S::boolean("leave NULLs out (default true)")}}};
     info.make_combiner = [](const TransformArgs& a, Diagnostics& d) -> CombinerPtr {
       ArgumentReader reader("join", a, d);
       if (!reader.has_main()) {
@@ -633,6 +659,8 @@ void register_text_transforms(TransformRegistry& registry) {
                                         "fills a template such as \"{first_name} {last_name}\" "
                                         "with the from-columns",
                                         VT::kAny, VT::kText, {});
+    info.arguments = {Main::kRequired, S::text("the template, naming from-columns in braces"),
+                      {}};
     info.make_combiner = [](const TransformArgs& a, Diagnostics& d) -> CombinerPtr {
       ArgumentReader reader("format", a, d);
       auto pattern = reader.text(reader.main(), "the template");
@@ -646,6 +674,7 @@ void register_text_transforms(TransformRegistry& registry) {
   {
     TransformInfo info = transform_info("coalesce", "the first from-column that is not NULL",
                                         VT::kAny, VT::kAny, {});
+    info.arguments.use = Main::kNone;
     info.make_combiner = [](const TransformArgs& a, Diagnostics& d) -> CombinerPtr {
       ArgumentReader reader("coalesce", a, d);
       if (!reader.no_main()) return nullptr;

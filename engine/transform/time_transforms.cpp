@@ -3,6 +3,7 @@
 // rule for local times that do not exist or exist twice is documented in zone_rules.h.
 #include <fmt/format.h>
 
+#include "engine/transform/argument_schema.h"
 #include "engine/transform/civil_time.h"
 #include "engine/transform/decimal.h"
 #include "engine/transform/factory_support.h"
@@ -292,11 +293,22 @@ TransformPtr make_from_epoch(const TransformArgs& args, Diagnostics& diagnostics
 
 void register_time_transforms(TransformRegistry& registry) {
   using VT = ValueType;
+  using Main = ArgumentSchemas::Main;
+  namespace S = argument_schema;
+  const std::string zone = S::text("an IANA time zone such as Europe/Paris, or UTC");
+  const std::vector<std::pair<std::string, std::string>> rule_options = {
+      {"on_ambiguous",
+       S::choice({"earlier", "later", "reject"}, "a time that happens twice: earlier (default)")},
+      {"on_gap", S::choice({"earlier", "later", "reject"},
+                           "a time the clocks jump over: later (default)")}};
   {
     TransformInfo info = transform_info("parse_date",
                                         "reads a date with a strftime-like format (or a list "
                                         "tried in order) into YYYY-MM-DD",
                                         VT::kText, VT::kDate, {});
+    info.arguments = {Main::kOptional,
+                      S::text_or_list("a format such as \"%d/%m/%Y\", or a list tried in order"),
+                      {}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) {
       return make_parse_time("parse_date", false, a, d);
     };
@@ -307,6 +319,9 @@ void register_time_transforms(TransformRegistry& registry) {
                                         "reads a timestamp with a strftime-like format (or a "
                                         "list) into YYYY-MM-DD HH:MM:SS",
                                         VT::kText, VT::kTimestamp, {});
+    info.arguments = {
+        Main::kOptional,
+        S::text_or_list("a format such as \"%d/%m/%Y %H:%M\", or a list tried in order"), {}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) {
       return make_parse_time("parse_timestamp", true, a, d);
     };
@@ -318,6 +333,7 @@ void register_time_transforms(TransformRegistry& registry) {
                                         "in UTC (+00)",
                                         VT::kTimestamp, VT::kTimestamptz,
                                         {"on_ambiguous", "on_gap"});
+    info.arguments = {Main::kRequired, zone, rule_options};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("assume_timezone", a, d);
       auto zone = read_zone(reader, reader.main(), "the zone");
@@ -333,6 +349,10 @@ void register_time_transforms(TransformRegistry& registry) {
                                         "another's",
                                         VT::kAny, VT::kTimestamp,
                                         {"on_ambiguous", "on_gap"});
+    info.arguments = {Main::kRequired,
+                      S::fields({"from", "to"}, {"to"},
+                                "from: the zone of values without an offset; to: the zone written"),
+                      rule_options};
     info.make_transform = make_convert_timezone;
     registry.add(std::move(info));
   }
@@ -341,6 +361,8 @@ void register_time_transforms(TransformRegistry& registry) {
                                         "reads seconds (or ms, us) since 1970-01-01 UTC as a "
                                         "timestamp in UTC",
                                         VT::kNumeric, VT::kTimestamptz, {"unit"});
+    const std::string unit = S::choice({"s", "ms", "us"}, "the unit: s (default), ms or us");
+    info.arguments = {Main::kOptional, unit, {{"unit", unit}}};
     info.make_transform = make_from_epoch;
     registry.add(std::move(info));
   }
