@@ -2,23 +2,44 @@
 
 #include <map>
 #include <string>
+#include <string_view>
+#include <vector>
 
+#include "engine/cli/build_info.h"
 #include "engine/cli/cli_common.h"
 #include "engine/cli/commands.h"
 #include "engine/common/error.h"
 #include "engine/common/secrets.h"
+#include "engine/spec/schema_validator.h"
 
 namespace mapengine::cli {
+namespace {
+
+// CLI11 reads an unknown command as a stray argument ("A subcommand is required"); say what it
+// is instead, with the closest command (the same matcher lint's "did you mean" uses).
+bool reject_unknown_command(CLI::App& app, int argc, char** argv) {
+  if (argc < 2 || argv[1][0] == '-') return false;
+  const std::string_view word = argv[1];
+  std::vector<std::string> names;
+  for (const CLI::App* command : app.get_subcommands({})) {
+    if (command->get_name() == word) return false;
+    names.push_back(command->get_name());
+  }
+  const std::string hint = spec::closest_name(word, names);
+  fmt::print(stderr, "mapengine: unknown command '{}'{}\nRun mapengine --help for the commands.\n",
+             word, hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint));
+  return true;
+}
+
+}  // namespace
 
 int run(int argc, char** argv) {
   CLI::App app{
       "mapengine: migrate tables from a legacy PostgreSQL database into a new one, "
-      "from declarative YAML mapping files."};
-  app.set_version_flag("--version", std::string("mapengine ") + MAPENGINE_VERSION);
+      "from declarative YAML mapping files.",
+      "mapengine"};
+  app.set_version_flag("--version", version_line());
   app.require_subcommand(1);
-  app.footer(
-      "Connections come from MAPENGINE_SOURCE_URL / MAPENGINE_TARGET_URL, a .env file, or\n"
-      "--source / --target. Docs: README.md and docs/ in the repository.");
 
   std::map<CLI::App*, Runner> runners;
   auto add = [&](Runner (*adder)(CLI::App&)) {
@@ -37,7 +58,14 @@ int run(int argc, char** argv) {
   add(add_status_command);
   add(add_rejects_command);
   add(add_schema_command);
+  add(add_completion_command);
+  // Set after the subcommands, which would inherit it: each states its own exit codes.
+  app.footer(
+      "Run mapengine COMMAND --help for a command's options and exit codes. Connections come from\n"
+      "MAPENGINE_SOURCE_URL / MAPENGINE_TARGET_URL, a .env file, or --source / --target.\n"
+      "Docs: README.md and docs/ in the repository; the man pages mapengine-COMMAND(1).");
 
+  if (reject_unknown_command(app, argc, argv)) return kExitUsage;
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -82,7 +82,7 @@ Runner add_apply_command(CLI::App& app) {
       "apply", "Migrate the tables of the given mapping files (or folders), in dependency order");
   sub->add_option("paths", flags->paths, "mapping files or folders")->required();
   flags->connections.add_to(*sub);
-  flags->log.add_to(*sub);
+  flags->log.add_to(*sub, "log every batch");
   CLI::Option* dry_run =
       sub->add_flag("--dry-run", flags->options.dry_run,
                     "rehearse the whole apply in one target transaction that is rolled back: "
@@ -127,6 +127,11 @@ Runner add_apply_command(CLI::App& app) {
                   "lookup that does not fit is queried per batch")
       ->transform(CLI::AsSizeValue(false));
   sub->add_flag("--no-progress", flags->no_progress, "no live progress display");
+  sub->footer(
+      "Exit codes: 0 done; 1 lint errors, max_rejects exceeded or another failure; 2 usage "
+      "error; 3 a decision is needed (the mapping file changed, another process holds the "
+      "mapping, newer state schema); 4 database or connection failure; 130 interrupted. "
+      "Committed batches are kept after 4 and 130: run the same command again to resume.");
 
   return [flags] {
     flags->log.configure();

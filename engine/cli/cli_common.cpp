@@ -16,11 +16,16 @@
 
 namespace mapengine::cli {
 
-void ConnectionFlags::add_to(CLI::App& command) {
+void ConnectionFlags::add_to(CLI::App& command, std::string_view source_note,
+                             std::string_view target_note) {
   command.add_option("--source", source,
-                     "legacy database (libpq string or URI); default: MAPENGINE_SOURCE_URL or .env");
+                     fmt::format("legacy database (libpq string or URI); default: "
+                                 "MAPENGINE_SOURCE_URL or .env{}",
+                                 source_note));
   command.add_option("--target", target,
-                     "target database (libpq string or URI); default: MAPENGINE_TARGET_URL or .env");
+                     fmt::format("target database (libpq string or URI); default: "
+                                 "MAPENGINE_TARGET_URL or .env{}",
+                                 target_note));
 }
 
 ConnectionConfig ConnectionFlags::resolve(bool need_source, bool need_target) const {
@@ -36,10 +41,12 @@ ConnectionConfig ConnectionFlags::resolve(bool need_source, bool need_target) co
   return config;
 }
 
-void LogFlags::add_to(CLI::App& command) {
-  command.add_option("--log-format", format, "auto, text or json (auto: json in CI)")
+void LogFlags::add_to(CLI::App& command, std::string_view verbose_help, std::string_view note) {
+  command
+      .add_option("--log-format", format,
+                  fmt::format("log lines as auto, text or json (auto: json in CI){}", note))
       ->check(CLI::IsMember({"auto", "text", "json"}));
-  command.add_flag("-v,--verbose", verbose, "log every batch");
+  if (!verbose_help.empty()) command.add_flag("-v,--verbose", verbose, std::string(verbose_help));
 }
 
 void LogFlags::configure() const {

@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/common/connection_config.h"
@@ -18,7 +19,9 @@ struct ConnectionFlags {
   std::optional<std::string> source;
   std::optional<std::string> target;
 
-  void add_to(CLI::App& command);
+  // A note ends a flag's help when the command uses that connection only sometimes.
+  void add_to(CLI::App& command, std::string_view source_note = "",
+              std::string_view target_note = "");
   // Resolves flags, environment and .env; throws Error(kUsage) naming what is missing.
   ConnectionConfig resolve(bool need_source, bool need_target) const;
 };
@@ -27,7 +30,9 @@ struct LogFlags {
   std::string format = "auto";  // auto | text | json
   bool verbose = false;
 
-  void add_to(CLI::App& command);
+  // `verbose_help` says what -v adds for this command; without it the command has no -v (it has
+  // no debug-level lines to show). `note` ends --log-format's help.
+  void add_to(CLI::App& command, std::string_view verbose_help = "", std::string_view note = "");
   void configure() const;  // auto = json when CI is set and stderr is not a terminal
 };
 

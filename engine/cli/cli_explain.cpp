@@ -93,7 +93,7 @@ Runner add_explain_command(CLI::App& app) {
   sub->add_flag("--db", flags->db,
                 "also ask the databases (read-only): estimated source rows, lookup sizes, "
                 "legacy and target column types");
-  flags->connections.add_to(*sub);
+  flags->connections.add_to(*sub, " (used with --db)", " (used with --db)");
   sub->footer(
       "Exit codes: 0 explained, 1 the file has lint errors, 2 usage error, 4 database "
       "unreachable (--db). Docs: docs/scaffold-and-explain.md.");

@@ -1,6 +1,7 @@
-// `mapengine lint [FILES|DIRS]... [--format text|json|github|sarif] [--db]`: checks mapping files
-// without running them. Exit 0 when clean (warnings allowed), 1 when any error was found, 2 on a
-// usage error, 4 when --db cannot reach a database.
+// `mapengine lint [FILES|DIRS]... [--format text|json|github|sarif] [--db] [--strict]`: checks
+// mapping files without running them. Exit 0 when clean (warnings allowed unless --strict), 1 when
+// any error (or, with --strict, any warning) was found, 2 on a usage error, 4 when --db cannot
+// reach a database.
 #include <fmt/format.h>
 
 #include <cstdio>
@@ -23,6 +24,7 @@ struct LintOptions {
   std::vector<std::string> paths;
   std::string format = "text";
   bool db = false;
+  bool strict = false;
   std::string source, target;
   CLI::Option* source_option = nullptr;
   CLI::Option* target_option = nullptr;
@@ -81,7 +83,8 @@ int run_lint(const LintOptions& options) {
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
   if (database_failure) throw *database_failure;
-  return diagnostics.has_errors() ? kExitFindings : kExitOk;
+  bool failed = diagnostics.has_errors() || (options.strict && diagnostics.warning_count() > 0);
+  return failed ? kExitFindings : kExitOk;
 }
 
 }  // namespace
@@ -102,14 +105,16 @@ Runner add_lint_command(CLI::App& app) {
   sub->add_flag("--db", options->db,
                 "Also check against the databases: source queries are described (not run), "
                 "target tables, columns, NOT NULL coverage and lookup columns are checked");
+  sub->add_flag("--strict", options->strict, "Warnings fail too (exit 1), as errors do");
   options->source_option =
       sub->add_option("--source", options->source,
                       "Source (legacy) database URL; default MAPENGINE_SOURCE_URL, then .env");
   options->target_option = sub->add_option(
       "--target", options->target, "Target database URL; default MAPENGINE_TARGET_URL, then .env");
   sub->footer(
-      "Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 usage error, 4 database "
-      "unreachable (--db). Rules: docs/mapping-spec.md, \"Lint rules\".");
+      "Exit codes: 0 no errors (warnings allowed, unless --strict), 1 errors found (or warnings, "
+      "with --strict), 2 usage error, 4 database unreachable (--db). Rules: docs/mapping-spec.md, "
+      "\"Lint rules\".");
   return [options] { return run_lint(*options); };
 }
 

@@ -36,14 +36,19 @@ Runner add_report_command(CLI::App& app) {
   sub->add_option("paths", flags->paths,
                   "mapping files or folders, for the dependency order and file checksums "
                   "(default: the files recorded at apply time)");
-  flags->connections.add_to(*sub);
-  flags->log.add_to(*sub);
+  flags->connections.add_to(*sub, " (used with --validate)");
+  flags->log.add_to(*sub, "also log each mapping's content comparison (used with --validate)",
+                    " (used with --validate)");
   sub->add_option("--format", flags->format, "markdown (default) or json")
       ->check(CLI::IsMember({"markdown", "json"}));
   sub->add_option("-o,--output", flags->output, "write the report to this file");
   sub->add_option("--validate", flags->validate,
                   "run mapengine validate on these files or folders first")
       ->expected(1, -1);
+  sub->footer(
+      "Exit codes: 0 written; 1 --validate found something that does not hold (the report is "
+      "still written), or lint errors; 2 usage error; 4 database or connection failure; 130 "
+      "interrupted. Docs: docs/validate-and-report.md.");
 
   return [flags] {
     flags->log.configure();

@@ -12,6 +12,9 @@ Runner add_transforms_command(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "transforms", "List every transform a mapping can use, with its types and options");
   sub->add_option("name", *name, "show one transform only");
+  sub->footer(
+      "Exit codes: 0 listed, 2 unknown transform or usage error. Docs: "
+      "docs/mapping-spec.md, \"Transforms\".");
   return [name] {
     const TransformRegistry& registry = TransformRegistry::instance();
     int shown = 0;

@@ -30,7 +30,7 @@ Runner add_validate_command(CLI::App& app) {
       "references and declared checks (exit 1 when something does not hold)");
   sub->add_option("paths", flags->paths, "mapping files or folders")->required();
   flags->connections.add_to(*sub);
-  flags->log.add_to(*sub);
+  flags->log.add_to(*sub, "also log each mapping's content comparison");
   sub->add_option("--format", flags->format, "text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
   sub->add_option("--chunk-rows", flags->chunk_rows,
@@ -39,6 +39,9 @@ Runner add_validate_command(CLI::App& app) {
   sub->add_option("--max-differences", flags->max_examples,
                   "differences named per kind (missing, extra, changed) and mapping (default 10)")
       ->check(CLI::Range(static_cast<size_t>(1), static_cast<size_t>(10000)));
+  sub->footer(
+      "Exit codes: 0 everything holds; 1 something does not hold, or lint errors; 2 usage error; "
+      "4 database or connection failure; 130 interrupted. Docs: docs/validate-and-report.md.");
 
   return [flags] {
     flags->log.configure();

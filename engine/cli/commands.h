@@ -35,6 +35,7 @@ Runner add_transforms_command(CLI::App& app);
 Runner add_reset_command(CLI::App& app);
 Runner add_status_command(CLI::App& app);
 Runner add_rejects_command(CLI::App& app);
+Runner add_completion_command(CLI::App& app);
 Runner add_schema_command(CLI::App& app);
 
 }  // namespace mapengine::cli
