@@ -9,7 +9,7 @@ packages=(
   nlohmann-json3-dev libvalijson-dev libre2-dev libssl-dev libhowardhinnant-date-dev libabsl-dev
   tzdata postgresql-15 postgresql-contrib pgbouncer openssl clang libclang-rt-14-dev
   procps util-linux bc time
-  help2man
+  help2man debootstrap
 )
 
 missing=()
