@@ -23,6 +23,7 @@
 #include "engine/common/retry.h"
 #include "engine/pg/connection.h"
 #include "engine/state/mapping_reset.h"
+#include "engine/state/reject_summary.h"
 #include "engine/state/run_store.h"
 #include "engine/state/state_schema.h"
 
@@ -72,8 +73,10 @@ MappingResult run_step(const plan::PlannedMapping& step, const spec::Project& pr
 // --restart: undoes what the planned mappings wrote (rows, id map, rejects, checkpoints), in
 // reverse dependency order, with the checks of `mapengine reset`; upsert and skip_existing
 // mappings keep their rows, which they rewrite. Throws Error(kConflict) when reset would refuse.
-void restart_mappings(pg::Connection& target, const spec::Project& project,
-                      const plan::Plan& plan) {
+// Returns the mappings it reset that were recorded on the target (a mapping with no record,
+// its state lost, has nothing reset can find: its table's rows still refuse a fresh insert).
+std::set<std::string> restart_mappings(pg::Connection& target, const spec::Project& project,
+                                       const plan::Plan& plan) {
   state::ResetOptions options;
   options.keep_upsert_rows = true;
   options.learn(project);
@@ -92,7 +95,9 @@ void restart_mappings(pg::Connection& target, const spec::Project& project,
         "mappings that depend on them)",
         e.what()));
   }
+  std::set<std::string> reset_ones;
   for (const auto& step : state::execute_reset(target, reset, 0).steps) {
+    if (step.registered) reset_ones.insert(step.mapping);
     log_event(spdlog::level::info, "mapping_reset",
               fmt::format("{}: reset for --restart: {} rows, {} id map entries, {} rejects "
                           "deleted{}",
@@ -100,6 +105,7 @@ void restart_mappings(pg::Connection& target, const spec::Project& project,
                           step.keep_rows ? " (mode upsert/skip_existing: rows kept)" : ""),
               {{"table", step.mapping}, {"rows", step.rows}});
   }
+  return reset_ones;
 }
 
 std::string options_json(const ApplyOptions& options) {
@@ -108,6 +114,7 @@ std::string options_json(const ApplyOptions& options) {
                         {"allow_changed", options.allow_changed},
                         {"restart", options.restart},
                         {"retry_rejects", options.retry_rejects},
+                        {"allow_existing_rows", options.allow_existing_rows},
                         {"jobs", options.jobs},
                         {"parallel", options.parallel},
                         {"batch_size", options.batch_size},
@@ -159,7 +166,8 @@ void fill_deferred(const spec::Project& project, const ApplyOptions& options,
       }
       for (auto& result : summary.results) {
         if (result.name != mapping.name || message.empty()) continue;
-        if (outcome.waiting > 0) result.status = "waiting";
+        // Rejects that need attention outrank the wait: both are in the message.
+        if (outcome.waiting > 0 && result.status != "rejects") result.status = "waiting";
         result.message += (result.message.empty() ? "" : "; ") + message;
       }
     }
@@ -210,7 +218,9 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
     run.rehearsal = &*rehearsal;
   }
   state::ensure_state_schema(*target);
-  if (options.restart && !options.dry_run) restart_mappings(*target, project, plan);
+  if (options.restart && !options.dry_run) {
+    run.reset_for_restart = restart_mappings(*target, project, plan);
+  }
   check_outside_dependencies(*target, plan);
   run.run_id = state::begin_run(*target, "apply", who, options_json(options), run.snapshot);
   run.owner = who.owner(run.run_id);
@@ -290,6 +300,8 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
             if (summary.error.empty()) {
               summary.error = e.what();
               summary.error_kind = static_cast<int>(e.kind());
+              summary.error_sqlstate = e.sqlstate();
+              summary.error_permanent = e.is_permanent();
             }
           } catch (const std::exception& e) {
             outcome = "failed";
@@ -340,6 +352,9 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
     summary.status = "interrupted";
   } else {
     summary.status = options.dry_run ? "dry-run" : "succeeded";
+    for (const auto& r : summary.results) {
+      if (r.status == "rejects" && !options.dry_run) summary.status = "rejects";
+    }
   }
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     if (summary.results[i].status != "skipped") continue;
@@ -357,6 +372,13 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
   } else if (target) {
     try {
       if (!target->is_ok()) target.emplace(options.target_url, "target");
+      // Why rows were set aside, for the mappings whose rejects need attention or that failed
+      // (perhaps at their max_rejects): every reject the mapping holds.
+      for (auto& r : summary.results) {
+        if (r.status == "rejects" || r.status == "failed") {
+          r.reject_summary = state::summarize_rejects(*target, r.name);
+        }
+      }
       state::finish_run(*target, run.run_id, summary.status, summary.error);
     } catch (const Error&) {
       // Unreachable target: the run stays "running" in the record; progress is safe.
@@ -366,21 +388,54 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
 }
 
 std::string format_summary(const ApplySummary& summary) {
-  std::string out = fmt::format("{:<26} {:<12} {:>11} {:>11} {:>9} {:>9} {:>8}\n", "mapping",
-                                "status", "read", "written", "rejected", "skipped", "seconds");
+  // The first column is as wide as the longest mapping name, so that long names keep the
+  // figures in their columns.
+  size_t name_width = 26;
+  for (const auto& r : summary.results) name_width = std::max(name_width, r.name.size());
+  auto line = [&](std::string_view name, std::string_view status, long long read,
+                  long long written, long long rejected, long long skipped, double seconds) {
+    return fmt::format("{:<{}} {:<12} {:>11} {:>11} {:>9} {:>9} {:>8.1f}\n", name, name_width,
+                       status, group_digits(read), group_digits(written), group_digits(rejected),
+                       group_digits(skipped), seconds);
+  };
+  std::string out = fmt::format("{:<{}} {:<12} {:>11} {:>11} {:>9} {:>9} {:>8}\n", "mapping",
+                                name_width, "status", "read", "written", "rejected", "skipped",
+                                "seconds");
   long long read = 0, written = 0, rejected = 0, skipped = 0;
   for (const auto& r : summary.results) {
-    out += fmt::format("{:<26} {:<12} {:>11} {:>11} {:>9} {:>9} {:>8.1f}\n", r.name, r.status,
-                       group_digits(r.read), group_digits(r.written), group_digits(r.rejected),
-                       group_digits(r.skipped), r.seconds);
+    out += line(r.name, r.status, r.read, r.written, r.rejected, r.skipped, r.seconds);
     read += r.read;
     written += r.written;
     rejected += r.rejected;
     skipped += r.skipped;
   }
-  out += fmt::format("{:<26} {:<12} {:>11} {:>11} {:>9} {:>9} {:>8.1f}\n", "total",
-                     summary.status, group_digits(read), group_digits(written),
-                     group_digits(rejected), group_digits(skipped), summary.seconds);
+  out += line("total", summary.status, read, written, rejected, skipped, summary.seconds);
+  return out;
+}
+
+std::string format_reject_summary(const MappingResult& result) {
+  const state::RejectSummary& rejects = result.reject_summary;
+  if (rejects.groups.empty()) return "";
+  std::string out = fmt::format("\n{}: {} rejected rows, by rule and column:\n", result.name,
+                                group_digits(result.rejected));
+  for (const auto& group : rejects.groups) {
+    out += fmt::format("  {} {}: {} rows\n", group.rule,
+                       group.column.empty() ? "(row)" : group.column, group_digits(group.rows));
+    for (const auto& example : group.examples) out += fmt::format("    {}\n", example);
+  }
+  auto listed = static_cast<long long>(rejects.groups.size());
+  if (rejects.groups_total > listed) {
+    out += fmt::format("  ... and {} more rule/column groups\n", rejects.groups_total - listed);
+  }
+  return out;
+}
+
+std::string format_reject_reasons(const ApplySummary& summary) {
+  std::string out;
+  for (const auto& r : summary.results) {
+    out += format_reject_summary(r);
+    if (r.status == "rejects" && !r.message.empty()) out += fmt::format("  {}\n", r.message);
+  }
   return out;
 }
 

@@ -18,9 +18,13 @@ namespace mapengine {
 struct ApplySummary {
   long long run_id = 0;  // 0 for dry runs
   std::vector<MappingResult> results;  // in plan order; mappings never started are "skipped"
-  std::string status;                  // succeeded, failed, interrupted, dry-run
+  // succeeded, failed, interrupted, dry-run; rejects: every mapping finished but the rejects of
+  // at least one need attention (see MappingResult::status)
+  std::string status;
   std::string error;                   // the first failure, one line
   int error_kind = 0;                  // ErrorKind of the first failure (as int)
+  std::string error_sqlstate;          // its SQLSTATE, when the server gave one
+  bool error_permanent = false;        // Error::is_permanent() of the first failure
   double seconds = 0;
 };
 
@@ -30,5 +34,11 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
 
 // The end-of-run table a person reads (one line per mapping).
 std::string format_summary(const ApplySummary& summary);
+// Why the mapping's rows were set aside (result.reject_summary): by rule and column with a
+// count and examples. Empty when there is none.
+std::string format_reject_summary(const MappingResult& result);
+// format_reject_summary() of every mapping, with what to do for those whose rejects need
+// attention. Empty when there is none.
+std::string format_reject_reasons(const ApplySummary& summary);
 
 }  // namespace mapengine

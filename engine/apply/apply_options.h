@@ -9,6 +9,7 @@
 #include "engine/common/retry.h"
 #include "engine/sink/batch_writer.h"
 #include "engine/source/source_reader.h"
+#include "engine/state/reject_summary.h"
 
 namespace mapengine {
 
@@ -19,6 +20,7 @@ struct ApplyOptions {
   bool allow_changed = false;
   bool restart = false;
   bool retry_rejects = false;  // re-process only the rejected rows of completed mappings
+  bool allow_existing_rows = false;  // see state::ClaimOptions
   int jobs = 1;                // mappings run concurrently (dependencies still hold)
   int parallel = 0;            // key ranges per mapping; 0 = the mapping's `parallel`
   int batch_size = 0;          // 0 = the mapping's batch_size
@@ -43,25 +45,21 @@ struct MappingProgress {
   std::atomic<double> started_at{0};  // seconds since epoch
 };
 
-// The rejects of one rule and column, with a few examples (dry run).
-struct RejectGroup {
-  std::string rule;
-  std::string column;  // empty: the whole row
-  long long rows = 0;
-  std::vector<std::string> examples;  // "legacy key 17, value 'x': reason"
-};
-
 struct MappingResult {
   std::string name;
   std::string table;
-  std::string status;  // succeeded, up-to-date, waiting (deferred references), failed,
-                       // interrupted, dry-run, over-limit
+  // succeeded, up-to-date, waiting (deferred references), failed, interrupted; in a dry run
+  // dry-run, or over-limit (a real apply would stop at its max_rejects); or rejects: the table
+  // is finished but its rejects need attention (it declares no max_rejects and rejected rows, or
+  // they exceed the limit it declares now).
+  std::string status;
   long long read = 0, written = 0, rejected = 0, skipped = 0;
   double seconds = 0;
   std::string message;
   std::vector<std::string> sample;  // dry run: a few transformed rows (COPY text)
-  std::vector<RejectGroup> reject_groups;  // dry run: the reasons of the rejects, most first
-  long long reject_groups_total = 0;       // dry run: groups in all (the first are listed)
+  // Why rows were set aside: after a dry run (that run's rejects), and when the mapping's
+  // rejects need attention or stopped it (all it holds).
+  state::RejectSummary reject_summary;
   // Dry run with --sample: rows whose lookup missed a parent row the upstream mapping's
   // sample left out, by column. Neither written nor rejected.
   std::map<std::string, long long> outside_sample;

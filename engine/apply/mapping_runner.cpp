@@ -7,7 +7,6 @@
 #include <exception>
 #include <map>
 #include <mutex>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <thread>
 #include <unordered_set>
@@ -69,16 +68,45 @@ void check_reject_limit(const spec::MappingSpec& mapping, long long rejected, lo
                         long long total) {
   if (!mapping.max_rejects) return;
   const spec::RejectLimit& limit = *mapping.max_rejects;
-  long long base = std::max(read, total);
-  bool exceeded = limit.percent ? (base > 0 && rejected * 100.0 / base > limit.amount)
-                                : rejected > limit.amount;
-  if (exceeded) {
+  if (limit.exceeded(rejected, std::max(read, total))) {
     throw Error(ErrorKind::kData,
-                fmt::format("{}: max_rejects exceeded: {} rows rejected of {} read (limit {}{}); "
-                            "batches written so far are committed. See mapengine.rejects, fix "
-                            "the mapping or the data, and run apply again to resume",
-                            mapping.name, rejected, read, limit.amount, limit.percent ? "%" : ""));
+                fmt::format("{}: max_rejects exceeded: {} rows rejected of {} read (limit {}); "
+                            "batches written so far are committed. Rejects count against the "
+                            "limit until the mapping is restarted: review them in "
+                            "mapengine.rejects, then fix the data or the mapping and apply "
+                            "--restart, or raise max_rejects and continue with --allow-changed",
+                            mapping.name, rejected, read, limit.text()));
   }
+}
+
+// The mapping's figures since it was last (re)started, from its checkpoints.
+state::MappingCounts recorded_counts(pg::Connection& target, const std::string& mapping) {
+  state::MappingCounts counts;
+  for (const auto& r : state::load_ranges(target, mapping)) {
+    counts.read += r.read;
+    counts.written += r.written;
+    counts.rejected += r.rejected;
+    counts.skipped += r.skipped;
+  }
+  return counts;
+}
+
+// Sets result's status to "rejects" when the mapping's recorded rejects (`counts`) are not
+// accepted by the limit the file declares (none declared: any reject), with what to do.
+void judge_rejects(const spec::MappingSpec& mapping, const state::MappingCounts& counts,
+                   MappingResult& result) {
+  if (spec::rejects_accepted(mapping.max_rejects, counts.rejected, counts.read)) return;
+  result.status = "rejects";
+  std::string why =
+      mapping.max_rejects
+          ? fmt::format("over its max_rejects {}", mapping.max_rejects->text())
+          : std::string("and no max_rejects declared (the default allows none)");
+  std::string note = fmt::format(
+      "{} of {} rows rejected {}: review them in mapengine.rejects; fix the data or the "
+      "mapping and apply --restart, or declare the rejects you accept (max_rejects: {}) and "
+      "run apply --allow-changed",
+      counts.rejected, counts.read, why, counts.rejected);
+  result.message = result.message.empty() ? note : result.message + "; " + note;
 }
 
 // Did the batch ending at `last_key` commit although the connection broke during COMMIT?
@@ -357,50 +385,6 @@ void run_range(const RowProgram& program, const state::RangeState& range,
   producer.join();
 }
 
-// Dry run: the reasons of this run's rejects of `mapping`, grouped by rule and column, most
-// frequent first, with a few examples each (read in the rehearsal's transaction).
-void load_reject_groups(pg::Connection& target, long long run_id, MappingResult& result) {
-  constexpr int kGroups = 8;
-  constexpr int kExamples = 3;
-  pg::Result rows = target.exec(
-      fmt::format(R"sql(
-WITH r AS (
-  SELECT rule, COALESCE(column_name, '') AS column_name, legacy_key, value, reason, reject_id,
-         row_number() OVER (PARTITION BY rule, COALESCE(column_name, '') ORDER BY reject_id) AS n
-  FROM mapengine.rejects WHERE run_id = $1 AND mapping = $2),
-g AS (
-  SELECT rule, column_name, count(*) AS rows, min(reject_id) AS first,
-         json_agg(json_build_array(legacy_key, value, reason) ORDER BY reject_id)
-           FILTER (WHERE n <= {}) AS examples
-  FROM r GROUP BY rule, column_name)
-SELECT rule, column_name, rows, examples::text, count(*) OVER ()
-FROM g ORDER BY rows DESC, first LIMIT {})sql",
-                  kExamples, kGroups),
-      {std::to_string(run_id), result.name});
-  auto clip = [](std::string text, size_t chars) {
-    if (text.size() > chars) text = text.substr(0, chars) + "...";
-    return text;
-  };
-  for (int r = 0; r < rows.rows(); ++r) {
-    RejectGroup group;
-    group.rule = std::string(rows.value(r, 0));
-    group.column = std::string(rows.value(r, 1));
-    group.rows = std::stoll(std::string(rows.value(r, 2)));
-    result.reject_groups_total = std::stoll(std::string(rows.value(r, 4)));
-    auto examples = nlohmann::json::parse(rows.value(r, 3), nullptr, false);
-    if (!examples.is_array()) continue;
-    for (const auto& e : examples) {
-      if (!e.is_array() || e.size() != 3) continue;
-      std::string example = "legacy key " + e[0].get<std::string>();
-      if (e[1].is_string()) example += ", value '" + clip(e[1].get<std::string>(), 40) + "'";
-      if (e[1].is_null() && !group.column.empty()) example += ", value NULL";
-      example += ": " + clip(e[2].get<std::string>(), 160);
-      group.examples.push_back(std::move(example));
-    }
-    result.reject_groups.push_back(std::move(group));
-  }
-}
-
 // Dry run: the first rows of the source transformed again, for the eye (COPY text), with the
 // rejects among them. Lookups now see the rows the rehearsal wrote before.
 std::vector<std::string> transformed_sample(pg::Connection& source, pg::Connection& target,
@@ -427,14 +411,6 @@ std::vector<std::string> transformed_sample(pg::Connection& source, pg::Connecti
                                  reject.column, reject.reason));
   }
   return sample;
-}
-
-// Whether `rejected` of `read` rows exceed the mapping's max_rejects (a percentage is of `read`).
-bool over_reject_limit(const spec::MappingSpec& mapping, long long rejected, long long read) {
-  if (!mapping.max_rejects) return false;
-  const spec::RejectLimit& limit = *mapping.max_rejects;
-  return limit.percent ? (read > 0 && rejected * 100.0 / read > limit.amount)
-                       : rejected > limit.amount;
 }
 
 }  // namespace
@@ -507,6 +483,8 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
   claim_options.allow_changed = options.allow_changed;
   claim_options.restart = options.restart;
   claim_options.retry_rejects = options.retry_rejects;
+  claim_options.allow_existing_rows =
+      options.allow_existing_rows || run.reset_for_restart.count(mapping.name) > 0;
   state::ClaimStatus claim = state::ClaimStatus::kFresh;
   on_target(target, options, mapping, "claiming the mapping", [&](pg::Connection& c) {
     if (options.retry_rejects) applied_checksum = state::recorded_checksum(c, mapping.name);
@@ -514,13 +492,12 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
   });
   if (claim == state::ClaimStatus::kComplete) {
     result.status = "up-to-date";
-    auto ranges = state::load_ranges(target, mapping.name);
-    for (const auto& r : ranges) {
-      result.read += r.read;
-      result.written += r.written;
-      result.rejected += r.rejected;
-      result.skipped += r.skipped;
-    }
+    state::MappingCounts counts = recorded_counts(target, mapping.name);
+    result.read = counts.read;
+    result.written = counts.written;
+    result.rejected = counts.rejected;
+    result.skipped = counts.skipped;
+    judge_rejects(mapping, counts, result);
     progress.finished = true;
     result.seconds = seconds_since(started);
     log_event(spdlog::level::info, "mapping_up_to_date",
@@ -529,10 +506,6 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
     return result;
   }
 
-  on_target(target, options, mapping, "registering the run", [&](pg::Connection& c) {
-    state::begin_run_mapping(c, run.run_id, mapping);
-    if (!mapping.legacy_key_columns.empty()) state::refresh_id_maps_view(c);
-  });
   try {
     if (options.retry_rejects) {
       if (applied_checksum && *applied_checksum != mapping.checksum) {
@@ -551,8 +524,10 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
           resolve_self_references(c, program);
         });
       }
+      state::MappingCounts counts;
       on_target(target, options, mapping, "completing the mapping", [&](pg::Connection& c) {
         state::complete_mapping(c, mapping.name, run.owner);
+        counts = recorded_counts(c, mapping.name);
       });
       result.status = "succeeded";
       result.read = progress.read;
@@ -565,6 +540,7 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
         result.message += fmt::format("; {} no longer in the source (their rejects stay)",
                                       retried.missing);
       }
+      judge_rejects(mapping, counts, result);
       result.seconds = seconds_since(started);
       log_event(spdlog::level::info, "retry_done", fmt::format("{}: {}", mapping.name, result.message),
                 {{"table", mapping.name}});
@@ -630,6 +606,15 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
                       : fmt::format("{}: interrupted; every committed batch is kept",
                                     mapping.name));
     }
+    // Every row is read: the whole life's rejects against a declared limit, also when the
+    // batch that exceeded it was the last (a re-run must not complete such a mapping). A
+    // rehearsal goes on past the limit and reports it.
+    if (mapping.max_rejects && rehearsal == nullptr) {
+      state::MappingCounts counts;
+      on_target(target, options, mapping, "counting the rejects",
+                [&](pg::Connection& c) { counts = recorded_counts(c, mapping.name); });
+      check_reject_limit(mapping, counts.rejected, counts.read, counts.read);
+    }
     if (program.has_self_refs()) {
       on_target(target, options, mapping, "resolving self-references", [&](pg::Connection& c) {
         SelfReferenceOutcome refs = resolve_self_references(c, program);
@@ -639,17 +624,17 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
         }
       });
     }
+    state::MappingCounts counts;
     on_target(target, options, mapping, "recording the outcome", [&](pg::Connection& c) {
       state::complete_mapping(c, mapping.name, run.owner);
-      result.read = result.written = result.rejected = result.skipped = 0;
-      for (const auto& r : state::load_ranges(c, mapping.name)) {
-        result.read += r.read;
-        result.written += r.written;
-        result.rejected += r.rejected;
-        result.skipped += r.skipped;
-      }
+      counts = recorded_counts(c, mapping.name);
     });
+    result.read = counts.read;
+    result.written = counts.written;
+    result.rejected = counts.rejected;
+    result.skipped = counts.skipped;
     result.status = "succeeded";
+    if (rehearsal == nullptr) judge_rejects(mapping, counts, result);
     result.seconds = seconds_since(started);
     on_target(target, options, mapping, "recording the outcome", [&](pg::Connection& c) {
       state::finish_run_mapping(c, run.run_id, mapping.name, result.status,
@@ -658,18 +643,24 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
                                 result.seconds, result.message);
     });
     if (rehearsal != nullptr) {
-      result.status = over_reject_limit(mapping, result.rejected, result.read) ? "over-limit"
-                                                                               : "dry-run";
-      if (result.status == "over-limit") {
-        result.message = fmt::format(
-            "{} of {} rows rejected exceed max_rejects {}{}: a real apply would stop at this "
-            "mapping",
-            result.rejected, result.read, mapping.max_rejects->amount,
-            mapping.max_rejects->percent ? "%" : "");
+      result.status = "dry-run";
+      if (!spec::rejects_accepted(mapping.max_rejects, counts.rejected, counts.read)) {
+        // What a real apply would do: stop at a declared limit; finish the table but exit 1
+        // under the default one.
+        result.status = mapping.max_rejects ? "over-limit" : "rejects";
+        result.message =
+            mapping.max_rejects
+                ? fmt::format("{} of {} rows rejected exceed max_rejects {}: a real apply would "
+                              "stop at this mapping",
+                              counts.rejected, counts.read, mapping.max_rejects->text())
+                : fmt::format("{} of {} rows rejected and no max_rejects declared (the default "
+                              "allows none): a real apply would set them aside, finish the "
+                              "table and exit 1",
+                              counts.rejected, counts.read);
       }
       if (shared.cut_short) rehearsal->cut_short.insert(mapping.name);
       result.outside_sample = shared.outside_sample;
-      load_reject_groups(target, run.run_id, result);
+      result.reject_summary = state::summarize_rejects(target, mapping.name, run.run_id);
       if (options.sample_rows > 0) {
         result.sample = transformed_sample(source, target, program, options.sample_rows);
       }

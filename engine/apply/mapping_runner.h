@@ -32,6 +32,9 @@ struct RunContext {
   const std::atomic<bool>* interrupted = nullptr;  // set by SIGINT/SIGTERM
   std::string snapshot;                          // exported source snapshot (--consistent)
   Rehearsal* rehearsal = nullptr;                // dry runs only; mappings run one at a time
+  // Mappings --restart reset (they were recorded on this target): rows left in their tables
+  // are not theirs, so they start although their tables hold rows.
+  std::set<std::string> reset_for_restart;
 };
 
 // Runs `mapping`. Returns the result (status succeeded / up-to-date; in a dry run dry-run, or

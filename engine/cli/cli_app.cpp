@@ -31,7 +31,37 @@ bool reject_unknown_command(CLI::App& app, int argc, char** argv) {
   return true;
 }
 
+std::string_view permanent_cause(std::string_view sqlstate) {
+  std::string_view sqlclass = sqlstate.substr(0, 2);
+  if (sqlstate == "42501") return "the role lacks a privilege; grant it";
+  if (sqlclass == "42") {
+    return "a table, column or other name the statement uses does not exist as written; fix "
+           "the mapping file or the target schema (mapengine lint --db checks both)";
+  }
+  if (sqlclass == "28") return "the server refused the credentials; fix the user or password";
+  if (sqlclass == "3D") return "the database named in the URL does not exist; fix the URL";
+  if (sqlclass == "3F") return "a schema named in the mapping does not exist; fix the mapping";
+  if (sqlclass == "0A") return "the server does not support what the statement asks";
+  return "the server refused the statement";
+}
+
 }  // namespace
+
+int database_failure_exit(const std::string& sqlstate, bool permanent, bool resumable) {
+  std::string kept = resumable ? "; committed batches are kept" : "";
+  if (permanent) {
+    fmt::print(stderr,
+               "mapengine: retrying cannot help (SQLSTATE {}): {}. Then run the same command "
+               "again{}.\n",
+               sqlstate, permanent_cause(sqlstate), kept);
+    return kExitPermanent;
+  }
+  if (resumable) {
+    fmt::print(stderr,
+               "mapengine: committed batches are kept; run the same command again to resume.\n");
+  }
+  return kExitDatabase;
+}
 
 int run(int argc, char** argv) {
   CLI::App app{
@@ -83,7 +113,8 @@ int run(int argc, char** argv) {
           case ErrorKind::kUsage: return kExitUsage;
           case ErrorKind::kConflict: return kExitConflict;
           case ErrorKind::kDatabase:
-          case ErrorKind::kConnection: return kExitDatabase;
+          case ErrorKind::kConnection:
+            return database_failure_exit(e.sqlstate(), e.is_permanent(), false);
           case ErrorKind::kInterrupted: return kExitInterrupted;
           default: return kExitFindings;
         }

@@ -14,8 +14,10 @@
 #include "engine/common/log.h"
 #include "engine/common/retry.h"
 #include "engine/common/secrets.h"
+#include "engine/pg/connection.h"
 #include "engine/pg/wait_watcher.h"
 #include "engine/plan/dependency_plan.h"
+#include "engine/spec/database_rules.h"
 
 namespace mapengine::cli {
 namespace {
@@ -36,19 +38,7 @@ struct ApplyFlags {
 void print_rehearsal(const ApplySummary& summary) {
   for (const auto& result : summary.results) {
     if (!result.message.empty()) fmt::print("\n{}: {}\n", result.name, result.message);
-    if (!result.reject_groups.empty()) {
-      fmt::print("\n{}: {} rejected rows, by rule and column:\n", result.name,
-                 group_digits(result.rejected));
-      for (const auto& group : result.reject_groups) {
-        fmt::print("  {} {}: {} rows\n", group.rule,
-                   group.column.empty() ? "(row)" : group.column, group_digits(group.rows));
-        for (const auto& example : group.examples) fmt::print("    {}\n", example);
-      }
-      if (result.reject_groups_total > static_cast<long long>(result.reject_groups.size())) {
-        fmt::print("  ... and {} more rule/column groups\n",
-                   result.reject_groups_total - static_cast<long long>(result.reject_groups.size()));
-      }
-    }
+    fmt::print("{}", format_reject_summary(result));
     for (const auto& [column, rows] : result.outside_sample) {
       fmt::print(
           "\n{}: {} rows not rehearsed: column {} looks up a parent row that exists in the "
@@ -59,6 +49,32 @@ void print_rehearsal(const ApplySummary& summary) {
       fmt::print("\n{}: sample of transformed rows (COPY text)\n", result.name);
       for (const auto& row : result.sample) fmt::print("  {}\n", row);
     }
+  }
+}
+
+// The checks of `lint --db` (source queries, target tables and columns, lookups, key columns),
+// before anything is written or any state is touched: a finding stops apply with lint's
+// file:line:col message. A database that cannot be reached at all fails at once (as apply's
+// own first connection does); a connection lost during the checks is retried.
+void check_databases_first(const spec::Project& project, const ApplyOptions& options) {
+  std::optional<pg::Connection> source(std::in_place, options.source_url, "source");
+  std::optional<pg::Connection> target(std::in_place, options.target_url, "target");
+  std::vector<std::string> files;
+  for (const auto& mapping : project.mappings) files.push_back(mapping.file);
+  Diagnostics diagnostics;
+  with_retries(options.retry, "checking the mappings against the databases", [&] {
+    diagnostics = Diagnostics();
+    if (!source->is_ok()) source.emplace(options.source_url, "source");
+    if (!target->is_ok()) target.emplace(options.target_url, "target");
+    spec::check_databases(project, files, *source, *target, diagnostics);
+  });
+  diagnostics.sort();
+  for (const auto& d : diagnostics.items()) fmt::print(stderr, "{}\n", d.to_string());
+  if (diagnostics.has_errors()) {
+    throw Error(ErrorKind::kSpec,
+                fmt::format("{} error(s) against the databases: fix them before applying; "
+                            "nothing was written (mapengine lint --db shows the same findings)",
+                            diagnostics.error_count()));
   }
 }
 
@@ -99,6 +115,9 @@ Runner add_apply_command(CLI::App& app) {
                 "continue an interrupted mapping although its file changed since");
   sub->add_flag("--restart", flags->options.restart,
                 "forget recorded progress of the given mappings and start from the beginning");
+  sub->add_flag("--allow-existing-rows", flags->options.allow_existing_rows,
+                "start a mapping this target has no record of although its table holds rows "
+                "(refused otherwise, as its state may have been lost)");
   sub->add_flag("--retry-rejects", flags->options.retry_rejects,
                 "re-process only the rejected rows of completed mappings (after fixing the data "
                 "or the mapping); a changed mapping file applies to those rows only");
@@ -128,10 +147,13 @@ Runner add_apply_command(CLI::App& app) {
       ->transform(CLI::AsSizeValue(false));
   sub->add_flag("--no-progress", flags->no_progress, "no live progress display");
   sub->footer(
-      "Exit codes: 0 done; 1 lint errors, max_rejects exceeded or another failure; 2 usage "
-      "error; 3 a decision is needed (the mapping file changed, another process holds the "
-      "mapping, newer state schema); 4 database or connection failure; 130 interrupted. "
-      "Committed batches are kept after 4 and 130: run the same command again to resume.");
+      "Exit codes: 0 done; 1 lint or lint --db errors, rejects that need attention (over "
+      "max_rejects, 0 unless declared) or another failure; 2 usage error; 3 a decision is "
+      "needed (the mapping file changed, another process holds the mapping, newer state "
+      "schema, a table with rows this target has no record of); 4 connection or transient "
+      "database failure; 5 a database error retrying cannot fix (the message says what to "
+      "fix); 130 interrupted. Committed batches are kept after 4, 5 and 130: run the same "
+      "command again to resume.");
 
   return [flags] {
     flags->log.configure();
@@ -153,25 +175,30 @@ Runner add_apply_command(CLI::App& app) {
                 "--retries is deprecated: it caps the retries of each piece of work, within the "
                 "--retry-for budget; use --retry-for alone");
     }
+    // Which databases, before anything is written: a wrong .env must be seen, not discovered.
+    fmt::print(stderr, "source: {}\ntarget: {}\n", redact_conninfo(options.source_url),
+               redact_conninfo(options.target_url));
     print_plan(plan);
-    if (options.dry_run) {
-      fmt::print(stderr,
-                 "dry run: rehearsing in one target transaction that is rolled back at the end; "
-                 "one mapping at a time, one range each (--jobs and --parallel are ignored){}\n",
-                 options.sample > 0 ? fmt::format("; the first {} rows of each mapping",
-                                                  group_digits(options.sample))
-                                    : "");
-    }
-
     const std::atomic<bool>& interrupted = install_interrupt_handler();
     options.retry.interrupted = &interrupted;
     bool progress = !flags->no_progress;
     ApplySummary summary;
     {
       pg::WaitWatcher watcher(&interrupted);
+      check_databases_first(project, options);
+      if (options.dry_run) {
+        fmt::print(stderr,
+                   "dry run: rehearsing in one target transaction that is rolled back at the "
+                   "end; one mapping at a time, one range each (--jobs and --parallel are "
+                   "ignored){}\n",
+                   options.sample > 0 ? fmt::format("; the first {} rows of each mapping",
+                                                    group_digits(options.sample))
+                                      : "");
+      }
       summary = apply(project, plan, options, &interrupted, progress);
     }
     fmt::print("{}", format_summary(summary));
+    if (!options.dry_run) fmt::print("{}", format_reject_reasons(summary));
     struct rusage usage {};
     getrusage(RUSAGE_SELF, &usage);
     log_event(spdlog::level::info, "apply_done",
@@ -190,17 +217,29 @@ Runner add_apply_command(CLI::App& app) {
       if (summary.status == "failed") {
         fmt::print(stderr, "mapengine: error: {}\n", redact_known_secrets(summary.error));
         auto kind = static_cast<ErrorKind>(summary.error_kind);
-        if (kind == ErrorKind::kConnection || kind == ErrorKind::kDatabase) return kExitDatabase;
+        if (kind == ErrorKind::kConnection || kind == ErrorKind::kDatabase) {
+          return database_failure_exit(summary.error_sqlstate, summary.error_permanent, false);
+        }
         if (kind == ErrorKind::kConflict) return kExitConflict;
         return kExitFindings;
       }
-      long long over = 0;
-      for (const auto& result : summary.results) over += result.status == "over-limit" ? 1 : 0;
+      long long over = 0, rejects = 0;
+      for (const auto& result : summary.results) {
+        over += result.status == "over-limit" ? 1 : 0;
+        rejects += result.status == "rejects" ? 1 : 0;
+      }
       if (over > 0) {
         fmt::print(stderr,
                    "mapengine: {} mapping(s) would exceed max_rejects; a real apply would stop "
                    "at the first of them.\n",
                    over);
+        return kExitFindings;
+      }
+      if (rejects > 0) {
+        fmt::print(stderr,
+                   "mapengine: {} mapping(s) reject rows without declaring max_rejects; a real "
+                   "apply would finish every table and exit 1 (see above).\n",
+                   rejects);
         return kExitFindings;
       }
       return kExitOk;
@@ -215,12 +254,15 @@ Runner add_apply_command(CLI::App& app) {
       fmt::print(stderr, "mapengine: error: {}\n", redact_known_secrets(summary.error));
       auto kind = static_cast<ErrorKind>(summary.error_kind);
       if (kind == ErrorKind::kConnection || kind == ErrorKind::kDatabase) {
-        fmt::print(stderr,
-                   "mapengine: committed batches are kept; run the same command again to "
-                   "resume.\n");
-        return kExitDatabase;
+        return database_failure_exit(summary.error_sqlstate, summary.error_permanent, true);
       }
       if (kind == ErrorKind::kConflict) return kExitConflict;
+      return kExitFindings;
+    }
+    if (summary.status == "rejects") {
+      fmt::print(stderr,
+                 "mapengine: every table finished, but rejected rows need attention (see "
+                 "above).\n");
       return kExitFindings;
     }
     return kExitOk;

@@ -96,7 +96,7 @@ Runner add_explain_command(CLI::App& app) {
   flags->connections.add_to(*sub, " (used with --db)", " (used with --db)");
   sub->footer(
       "Exit codes: 0 explained, 1 the file has lint errors, 2 usage error, 4 database "
-      "unreachable (--db). Docs: docs/scaffold-and-explain.md.");
+      "unreachable (--db), 5 a database error retrying cannot fix. Docs: docs/scaffold-and-explain.md.");
   return [flags] { return run_explain(*flags); };
 }
 

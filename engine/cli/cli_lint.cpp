@@ -51,10 +51,8 @@ void check_databases(const LintOptions& options, const spec::Project& project,
     }
   }
   pg::Connection source(config.source, "source");
-  spec::check_source_queries(project, source, diagnostics);
   pg::Connection target(config.target, "target");
-  spec::check_target_tables(project, files, target, diagnostics);
-  spec::check_key_types(project, source, target, diagnostics);
+  spec::check_databases(project, files, source, target, diagnostics);
 }
 
 int run_lint(const LintOptions& options) {
@@ -113,7 +111,8 @@ Runner add_lint_command(CLI::App& app) {
       "--target", options->target, "Target database URL; default MAPENGINE_TARGET_URL, then .env");
   sub->footer(
       "Exit codes: 0 no errors (warnings allowed, unless --strict), 1 errors found (or warnings, "
-      "with --strict), 2 usage error, 4 database unreachable (--db). Rules: docs/mapping-spec.md, "
+      "with --strict), 2 usage error, 4 database unreachable (--db), "
+      "5 a database error retrying cannot fix (--db). Rules: docs/mapping-spec.md, "
       "\"Lint rules\".");
   return [options] { return run_lint(*options); };
 }

@@ -78,7 +78,8 @@ Runner add_rejects_command(CLI::App& app) {
   sub->add_option("--format", flags->format, "csv (default), json or text")
       ->check(CLI::IsMember({"csv", "json", "text"}));
   sub->add_option("-o,--output", flags->output, "write to this file instead of standard output");
-  sub->footer("Exit codes: 0 exported (also when there are none), 2 usage, 4 database failure.");
+  sub->footer("Exit codes: 0 exported (also when there are none), 2 usage, 4 database failure, "
+              "5 a database error retrying cannot fix.");
 
   return [flags] {
     flags->log.configure();

@@ -47,8 +47,8 @@ Runner add_report_command(CLI::App& app) {
       ->expected(1, -1);
   sub->footer(
       "Exit codes: 0 written; 1 --validate found something that does not hold (the report is "
-      "still written), or lint errors; 2 usage error; 4 database or connection failure; 130 "
-      "interrupted. Docs: docs/validate-and-report.md.");
+      "still written), or lint errors; 2 usage error; 4 database or connection failure; 5 a "
+      "database error retrying cannot fix; 130 interrupted. Docs: docs/validate-and-report.md.");
 
   return [flags] {
     flags->log.configure();

@@ -46,7 +46,7 @@ Runner add_reset_command(CLI::App& app) {
   sub->footer(
       "Exit codes: 0 reset (or nothing to reset), 2 usage, 3 refused (rows of other mappings "
       "or tables\nreference these, another process holds a mapping, upsert rows), 4 database "
-      "failure.");
+      "failure, 5 a database error retrying cannot fix.");
 
   return [flags] {
     flags->log.configure();

@@ -49,7 +49,8 @@ Runner add_status_command(CLI::App& app) {
   flags->log.add_to(*sub);
   sub->add_option("--format", flags->format, "text (default) or json")
       ->check(CLI::IsMember({"text", "json"}));
-  sub->footer("Exit codes: 0 shown, 2 usage, 4 database failure.");
+  sub->footer("Exit codes: 0 shown, 2 usage, 4 database failure, "
+              "5 a database error retrying cannot fix.");
 
   return [flags] {
     flags->log.configure();

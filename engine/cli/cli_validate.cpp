@@ -41,7 +41,8 @@ Runner add_validate_command(CLI::App& app) {
       ->check(CLI::Range(static_cast<size_t>(1), static_cast<size_t>(10000)));
   sub->footer(
       "Exit codes: 0 everything holds; 1 something does not hold, or lint errors; 2 usage error; "
-      "4 database or connection failure; 130 interrupted. Docs: docs/validate-and-report.md.");
+      "4 database or connection failure; 5 a database error retrying cannot fix; 130 "
+      "interrupted. Docs: docs/validate-and-report.md.");
 
   return [flags] {
     flags->log.configure();

@@ -2,7 +2,9 @@
 //
 // Exit codes (stable, documented in README): 0 success; 1 the command ran and found problems
 // (lint errors, validation failures, rejects over the limit); 2 usage error; 3 a conflict that
-// needs a decision (changed mapping, lock held); 4 a database or connection failure;
+// needs a decision (changed mapping, lock held); 4 a connection or transient database failure
+// (running again resumes); 5 a permanent database error that retrying cannot fix (unknown table
+// or column, permission, authentication, missing database or schema: Error::is_permanent);
 // 130 interrupted.
 #pragma once
 
@@ -17,7 +19,12 @@ inline constexpr int kExitFindings = 1;
 inline constexpr int kExitUsage = 2;
 inline constexpr int kExitConflict = 3;
 inline constexpr int kExitDatabase = 4;
+inline constexpr int kExitPermanent = 5;
 inline constexpr int kExitInterrupted = 130;
+
+// For an Error of kind kDatabase or kConnection: prints what to do next to stderr and returns
+// kExitPermanent or kExitDatabase. `resumable`: committed batches are kept (apply).
+int database_failure_exit(const std::string& sqlstate, bool permanent, bool resumable);
 
 // Parses argv and runs the chosen subcommand; returns the process exit code.
 int run(int argc, char** argv);

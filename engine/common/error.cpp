@@ -26,6 +26,7 @@ std::string SourceLocation::to_string() const {
 }
 
 bool Error::is_transient() const {
+  if (is_permanent()) return false;
   if (kind_ == ErrorKind::kConnection) return true;
   if (kind_ != ErrorKind::kDatabase) return false;
   // 40001 serialization_failure, 40P01 deadlock_detected, 08xxx connection exceptions,
@@ -33,6 +34,15 @@ bool Error::is_transient() const {
   return server_.sqlstate == "40001" || server_.sqlstate == "40P01" || server_.sqlstate.rfind("08", 0) == 0 ||
          server_.sqlstate == "57P01" || server_.sqlstate == "57P02" || server_.sqlstate == "57P03" ||
          server_.sqlstate == "53300";
+}
+
+bool Error::is_permanent() const {
+  if (kind_ != ErrorKind::kDatabase && kind_ != ErrorKind::kConnection) return false;
+  std::string_view state = server_.sqlstate;
+  if (state.size() != 5) return false;
+  std::string_view sqlclass = state.substr(0, 2);
+  return sqlclass == "42" || sqlclass == "0A" || sqlclass == "28" || sqlclass == "3D" ||
+         sqlclass == "3F";
 }
 
 Error Error::spec(const SourceLocation& where, std::string_view message) {

@@ -70,6 +70,12 @@ class Error : public std::runtime_error {
   // True when redoing the same work may succeed: connection loss, serialization failure,
   // deadlock, admin shutdown, too many connections.
   bool is_transient() const;
+  // True when the server refused for a reason that no retry can change; the user must fix the
+  // mapping, the target schema, the credentials or the URL (exit code 5). By SQLSTATE class:
+  // 42 syntax error or access rule violation (undefined table or column, permission denied),
+  // 0A feature not supported, 28 invalid authorization, 3D invalid catalog name (no such
+  // database), 3F invalid schema name. Never true for a transient error.
+  bool is_permanent() const;
 
   static Error usage(std::string message) { return {ErrorKind::kUsage, std::move(message)}; }
   static Error spec(const SourceLocation& where, std::string_view message);

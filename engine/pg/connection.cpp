@@ -22,6 +22,23 @@ std::string trim_newline(std::string text) {
   return text;
 }
 
+// libpq gives no SQLSTATE for a failed connection attempt; the server's FATAL text tells the
+// refusals that no retry changes (wrong password, unknown role or database) from the rest.
+std::string connect_sqlstate(std::string_view message) {
+  if (message.find("password authentication failed") != std::string_view::npos) return "28P01";
+  if (message.find("no password supplied") != std::string_view::npos) return "28P01";
+  if (message.find("no pg_hba.conf entry") != std::string_view::npos) return "28000";
+  if (message.find("role \"") != std::string_view::npos &&
+      message.find("\" does not exist") != std::string_view::npos) {
+    return "28000";
+  }
+  if (message.find("database \"") != std::string_view::npos &&
+      message.find("\" does not exist") != std::string_view::npos) {
+    return "3D000";
+  }
+  return "08001";
+}
+
 }  // namespace
 
 void throw_error(PGconn* conn, PGresult* result, std::string_view role, std::string_view what) {
@@ -81,7 +98,7 @@ Connection::Connection(const std::string& conninfo, std::string role)
     throw Error(ErrorKind::kConnection,
                 fmt::format("{}: cannot connect to {}: {}", role_, redact_conninfo(conninfo),
                             message),
-                "08001");
+                connect_sqlstate(message));
   }
   // Server notices go nowhere: mapengine reports what matters itself.
   PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);

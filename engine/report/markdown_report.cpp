@@ -65,6 +65,9 @@ void verdict_section(const MigrationReport& report, std::string& out) {
     out += fit_line(fmt::format("- every rejected row recorded with its reason: {}",
                                 v.rejects_recorded ? "yes" : "no")) +
            "\n";
+    out += fit_line(fmt::format("- every table's rejects within its max_rejects: {}",
+                                v.rejects_accepted ? "yes" : "no")) +
+           "\n";
   }
   if (!v.issues.empty()) {
     out += "\nTo do:\n\n";

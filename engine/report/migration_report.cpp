@@ -49,9 +49,11 @@ void load_tables(pg::Connection& target, MigrationReport& report) {
       "SELECT m.mapping, m.table_schema || '.' || m.table_name, m.file, m.checksum, m.status, "
       "{}, {}, sum(c.rows_read), sum(c.rows_written), sum(c.rows_rejected), "
       "sum(c.rows_skipped), (SELECT count(*) FROM mapengine.rejects r WHERE r.mapping = "
-      "m.mapping) FROM mapengine.mappings m LEFT JOIN mapengine.checkpoints c ON c.mapping = "
-      "m.mapping GROUP BY m.mapping ORDER BY m.started_at NULLS LAST, m.mapping",
-      ts("m.started_at"), ts("m.completed_at")));
+      "m.mapping), {} FROM mapengine.mappings m LEFT JOIN mapengine.checkpoints c ON "
+      "c.mapping = m.mapping GROUP BY m.mapping ORDER BY m.started_at NULLS LAST, m.mapping",
+      ts("m.started_at"), ts("m.completed_at"),
+      // State layout 1 recorded no limit: judge as undeclared.
+      state::state_version(target) >= 2 ? "m.max_rejects" : "NULL::text"));
   for (int r = 0; r < rows.rows(); ++r) {
     TableReport t;
     t.mapping = text(rows, r, 0);
@@ -66,6 +68,7 @@ void load_tables(pg::Connection& target, MigrationReport& report) {
     t.rejected = number(rows, r, 9);
     t.skipped = number(rows, r, 10);
     t.reject_records = number(rows, r, 11);
+    if (!rows.is_null(r, 12)) t.max_rejects = text(rows, r, 12);
     report.tables.push_back(std::move(t));
   }
 }
@@ -262,8 +265,8 @@ void order_tables(MigrationReport& report, const spec::Project* given) {
 
 void decide_verdict(MigrationReport& report) {
   Verdict& v = report.verdict;
-  v.complete = v.validated = v.rejects_recorded = !report.tables.empty();
-  size_t incomplete = 0, unvalidated = 0;
+  v.complete = v.validated = v.rejects_recorded = v.rejects_accepted = !report.tables.empty();
+  size_t incomplete = 0, unvalidated = 0, over_limit = 0;
   for (const auto& t : report.tables) {
     v.read += t.read;
     v.written += t.written;
@@ -294,13 +297,25 @@ void decide_verdict(MigrationReport& report) {
       v.issues.push_back(
           fmt::format("{}: validated before its last apply; validate again", t.mapping));
     }
+    std::optional<spec::RejectLimit> limit;
+    if (t.max_rejects) limit = spec::parse_reject_limit(*t.max_rejects);
+    if (!spec::rejects_accepted(limit, t.rejected, t.read)) {
+      v.rejects_accepted = false;
+      ++over_limit;
+      v.issues.push_back(
+          limit ? fmt::format("{}: {} rows rejected, over its max_rejects {}", t.mapping,
+                              t.rejected, *t.max_rejects)
+                : fmt::format("{}: {} rows rejected and no max_rejects declared; review them, "
+                              "then fix them or declare the rejects you accept",
+                              t.mapping, t.rejected));
+    }
     if (t.reject_records < t.rejected) {
       v.rejects_recorded = false;
       v.issues.push_back(fmt::format("{}: {} rows rejected but only {} reject records", t.mapping,
                                      t.rejected, t.reject_records));
     }
   }
-  v.ok = v.complete && v.validated && v.rejects_recorded;
+  v.ok = v.complete && v.validated && v.rejects_recorded && v.rejects_accepted;
   using validate::group_thousands;
   if (report.tables.empty()) {
     v.headline = "Nothing has been migrated to this target yet.";
@@ -312,9 +327,9 @@ void decide_verdict(MigrationReport& report) {
         v.skipped > 0 ? fmt::format(", {} skipped", group_thousands(v.skipped)) : "");
   } else {
     v.headline = fmt::format(
-        "{} of {} table(s) incomplete, {} not validated or failing validation; {} rows written, "
-        "{} rejected so far.",
-        incomplete, report.tables.size(), unvalidated, group_thousands(v.written),
+        "{} of {} table(s) incomplete, {} not validated or failing validation, {} with rejects "
+        "over their max_rejects; {} rows written, {} rejected so far.",
+        incomplete, report.tables.size(), unvalidated, over_limit, group_thousands(v.written),
         group_thousands(v.rejected));
   }
 }
@@ -399,6 +414,7 @@ nlohmann::json to_json(const MigrationReport& report) {
                       {"rejected", t.rejected},
                       {"skipped", t.skipped},
                       {"reject_records", t.reject_records},
+                      {"max_rejects", t.max_rejects ? json(*t.max_rejects) : json(nullptr)},
                       {"reject_reason_groups", t.reject_groups},
                       {"seconds", t.seconds},
                       {"runs", runs},
@@ -425,6 +441,7 @@ nlohmann::json to_json(const MigrationReport& report) {
             {"complete", v.complete},
             {"validated", v.validated},
             {"rejects_recorded", v.rejects_recorded},
+            {"rejects_accepted", v.rejects_accepted},
             {"headline", v.headline},
             {"issues", v.issues},
             {"totals",

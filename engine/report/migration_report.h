@@ -72,6 +72,7 @@ struct TableReport {
   std::string started_at, completed_at;
   long long read = 0, written = 0, rejected = 0, skipped = 0;  // checkpoints now
   long long reject_records = 0;
+  std::optional<std::string> max_rejects;  // as last applied; nullopt: none declared (0)
   long long reject_groups = 0;  // distinct reasons (the top ones are listed)
   double seconds = 0;           // sum over its runs
   std::vector<TableRun> runs;
@@ -84,6 +85,7 @@ struct Verdict {
   bool complete = false;          // every mapping complete
   bool validated = false;         // every mapping's latest validation passed, after its last apply
   bool rejects_recorded = false;  // rejected rows = reject records
+  bool rejects_accepted = false;  // every mapping's rejects within its max_rejects (default 0)
   std::string headline;           // one sentence
   std::vector<std::string> issues;
   long long read = 0, written = 0, rejected = 0, skipped = 0;

@@ -582,4 +582,11 @@ void check_key_types(const Project& project, pg::Connection& source, pg::Connect
   }
 }
 
+void check_databases(const Project& project, const std::vector<std::string>& named_files,
+                     pg::Connection& source, pg::Connection& target, Diagnostics& diagnostics) {
+  check_source_queries(project, source, diagnostics);
+  check_target_tables(project, named_files, target, diagnostics);
+  check_key_types(project, source, target, diagnostics);
+}
+
 }  // namespace mapengine::spec

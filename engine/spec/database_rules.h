@@ -39,4 +39,8 @@ void check_target_tables(const Project& project, const std::vector<std::string>&
 void check_key_types(const Project& project, pg::Connection& source, pg::Connection& target,
                      Diagnostics& diagnostics);
 
+// Every check above: what `lint --db` runs, and what `apply` runs before it writes anything.
+void check_databases(const Project& project, const std::vector<std::string>& named_files,
+                     pg::Connection& source, pg::Connection& target, Diagnostics& diagnostics);
+
 }  // namespace mapengine::spec

@@ -1,5 +1,9 @@
 #include "engine/spec/mapping_spec.h"
 
+#include <fmt/format.h>
+
+#include <cstdlib>
+
 namespace mapengine::spec {
 
 std::string_view to_string(MissPolicy policy) {
@@ -10,6 +14,33 @@ std::string_view to_string(MissPolicy policy) {
     case MissPolicy::kFail: return "fail";
   }
   return "reject";
+}
+
+bool RejectLimit::exceeded(long long rejected, long long base) const {
+  if (percent) return base > 0 && rejected * 100.0 / static_cast<double>(base) > amount;
+  return static_cast<double>(rejected) > amount;
+}
+
+std::string RejectLimit::text() const { return fmt::format("{}{}", amount, percent ? "%" : ""); }
+
+std::optional<RejectLimit> parse_reject_limit(std::string value) {
+  RejectLimit parsed;
+  if (!value.empty() && value.back() == '%') {
+    parsed.percent = true;
+    value.pop_back();
+  }
+  char* end = nullptr;
+  parsed.amount = std::strtod(value.c_str(), &end);
+  if (value.empty() || end == nullptr || *end != '\0' || parsed.amount < 0 ||
+      (parsed.percent && parsed.amount > 100)) {
+    return std::nullopt;
+  }
+  return parsed;
+}
+
+bool rejects_accepted(const std::optional<RejectLimit>& limit, long long rejected,
+                      long long read) {
+  return limit ? !limit->exceeded(rejected, read) : rejected == 0;
 }
 
 std::string_view to_string(WriteMode mode) {

@@ -64,10 +64,24 @@ struct ColumnSpec {
 enum class WriteMode { kInsert, kUpsert, kSkipExisting };
 std::string_view to_string(WriteMode mode);
 
+// `max_rejects`: how many rejected rows a mapping accepts over its whole life (until it is
+// restarted). A mapping that declares none has the default limit 0, judged when the table is
+// finished (rows are still set aside, the table completes, the run exits 1); a declared limit
+// stops the mapping as soon as it is exceeded.
 struct RejectLimit {
   bool percent = false;
   double amount = 0;  // a count, or a percentage of rows read
+
+  // True when `rejected` of `base` rows (the rows the mapping reads in all) are over the limit.
+  bool exceeded(long long rejected, long long base) const;
+  // As written in a mapping file: "100" or "2%"; parse_reject_limit() reads it back.
+  std::string text() const;
 };
+// Parses "100", "2%" or "0.5%"; nullopt for anything else.
+std::optional<RejectLimit> parse_reject_limit(std::string value);
+// The verdict on a mapping's rejects: within its declared limit, or none at all when it declares
+// no limit. `read` is every row the mapping read since it was last (re)started.
+bool rejects_accepted(const std::optional<RejectLimit>& limit, long long rejected, long long read);
 
 enum class CheckKind { kNotNull, kUnique, kAcceptedValues, kRowCount, kSql };
 

@@ -682,16 +682,9 @@ class Builder {
     }
     if (YAML::Node limit = root["max_rejects"]) {
       spot("max_rejects", limit);
-      std::string value = limit.IsScalar() ? limit.Scalar() : "";
-      RejectLimit parsed;
-      if (!value.empty() && value.back() == '%') {
-        parsed.percent = true;
-        value.pop_back();
-      }
-      char* end = nullptr;
-      parsed.amount = std::strtod(value.c_str(), &end);
-      if (value.empty() || end == nullptr || *end != '\0' || parsed.amount < 0 ||
-          (parsed.percent && parsed.amount > 100)) {
+      std::optional<RejectLimit> parsed =
+          parse_reject_limit(limit.IsScalar() ? limit.Scalar() : "");
+      if (!parsed) {
         diagnostics_.error(at(limit), "max-rejects",
                            "max_rejects must be a count (100) or a percentage (\"2%\")");
       } else {

@@ -5,7 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/common/error.h"
+#include "engine/common/log.h"
 #include "engine/state/run_store.h"
+#include "engine/state/state_schema.h"
 
 namespace mapengine::state {
 namespace {
@@ -30,6 +32,27 @@ std::string text_array(const std::vector<std::string>& items) {
   return out + "}";
 }
 
+// The declared max_rejects as stored, NULL when the file declares none.
+std::optional<std::string> limit_text(const spec::MappingSpec& mapping) {
+  if (!mapping.max_rejects) return std::nullopt;
+  return mapping.max_rejects->text();
+}
+
+// A mapping this target has no record of, whose table already holds rows: its state was lost
+// (the mapengine schema dropped) or the rows came another way. Inserting would load every row
+// a second time (a table without a legacy-key column has nothing that refuses the copies).
+void refuse_unaccounted_rows(pg::Connection& target, const spec::MappingSpec& mapping) {
+  pg::Result rows = target.exec(
+      fmt::format("SELECT EXISTS (SELECT 1 FROM {})", mapping.table.quoted()));
+  if (rows.value(0, 0) != "t") return;
+  throw Error::conflict(fmt::format(
+      "{}: {} already holds rows, but this target has no record of mapping {} (was the "
+      "mapengine schema dropped, or were the rows loaded another way?); applying would insert "
+      "every row again. If the rows are left from a run whose state was lost, empty the table "
+      "(TRUNCATE {}) and apply again; if they belong there, apply with --allow-existing-rows",
+      mapping.name, mapping.table.display(), mapping.name, mapping.table.display()));
+}
+
 }  // namespace
 
 std::string key_parts_json(const KeyParts& parts) { return nlohmann::json(parts).dump(); }
@@ -43,96 +66,128 @@ std::optional<KeyParts> key_parts_from_json(std::string_view json) {
   return parts;
 }
 
+namespace {
+
+ClaimStatus claim_in_transaction(pg::Connection& target, const spec::MappingSpec& mapping,
+                                 const std::string& owner, long long run_id,
+                                 const ClaimOptions& options) {
+  pg::Result inserted = target.exec(
+      "INSERT INTO mapengine.mappings (mapping, table_schema, table_name, file, checksum, "
+      "key_columns, legacy_key_columns, id_column) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+      "ON CONFLICT (mapping) DO NOTHING RETURNING mapping",
+      {mapping.name, mapping.table.schema, mapping.table.name, mapping.file, mapping.checksum,
+       text_array(mapping.key), text_array(mapping.legacy_key_columns),
+       id_columns_text(mapping)});
+  if (inserted.rows() == 1 && mapping.mode == spec::WriteMode::kInsert &&
+      !options.allow_existing_rows) {
+    refuse_unaccounted_rows(target, mapping);
+  }
+  pg::Result row = target.exec(
+      "SELECT status, checksum, lease_owner, lease_until > clock_timestamp(), "
+      "to_char(started_at, 'YYYY-MM-DD HH24:MI:SS TZ'), lease_run_id, "
+      "EXISTS (SELECT 1 FROM mapengine.checkpoints c WHERE c.mapping = m.mapping) "
+      "FROM mapengine.mappings m WHERE mapping = $1 FOR UPDATE",
+      {mapping.name});
+  std::string status(row.value(0, 0));
+  std::string checksum(row.value(0, 1));
+  std::string holder = row.is_null(0, 2) ? "" : std::string(row.value(0, 2));
+  bool held = row.value(0, 3) == "t";
+  bool has_progress = row.value(0, 6) == "t";
+  if (held && !holder.empty() && holder != owner && !owner_is_dead(holder)) {
+    size_t first = holder.find(':');
+    size_t second = holder.find(':', first + 1);
+    size_t third = holder.find(':', second + 1);
+    throw Error::conflict(fmt::format(
+        "{}: another mapengine is applying this mapping: host {}, pid {}, run {}, started {}. "
+        "Wait for it to finish (its lease expires 5 minutes after its last batch)",
+        mapping.name, holder.substr(0, first), holder.substr(first + 1, second - first - 1),
+        holder.substr(second + 1, third == std::string::npos ? third : third - second - 1),
+        row.value(0, 4)));
+  }
+  if (!holder.empty() && holder != owner && !row.is_null(0, 5)) {
+    // The holder ended without giving the lease back (kill -9, a machine that stopped): its
+    // run would say "running" for ever.
+    std::string message = fmt::format(
+        "ended without recording its outcome (killed, or its machine stopped); run {} found "
+        "its lease on {} {}",
+        run_id, mapping.name, held ? "held by a process that no longer exists" : "expired");
+    std::string previous(row.value(0, 5));
+    target.exec(
+        "UPDATE mapengine.runs SET status = 'abandoned', finished_at = clock_timestamp(), "
+        "message = $2 WHERE run_id = $1 AND status = 'running'",
+        {previous, message});
+    target.exec(
+        "UPDATE mapengine.run_mappings SET status = 'abandoned', finished_at = "
+        "clock_timestamp(), message = $3 WHERE run_id = $1 AND mapping = $2 AND status = "
+        "'running'",
+        {previous, mapping.name, message});
+  }
+  bool changed = !mapping.has_checksum(checksum);
+  ClaimStatus result = has_progress ? ClaimStatus::kResume : ClaimStatus::kFresh;
+  if (options.retry_rejects) {
+    if (status != "complete") {
+      throw Error::conflict(fmt::format(
+          "{}: --retry-rejects re-processes the rejected rows of a completed mapping, and this "
+          "one is {}; run apply without it to complete the mapping first",
+          mapping.name, status == "running" ? "not complete (interrupted or failed)" : status));
+    }
+    result = ClaimStatus::kResume;
+  } else if (options.restart) {
+    target.exec("DELETE FROM mapengine.checkpoints WHERE mapping = $1", {mapping.name});
+    target.exec("DELETE FROM mapengine.pending_refs WHERE mapping = $1", {mapping.name});
+    result = ClaimStatus::kFresh;
+  } else if (status == "complete") {
+    if (changed && options.allow_changed) {
+      // Adopt the file as it is now without re-running a row: its rejects are judged against
+      // the limit it declares (a reviewed max_rejects is the usual change).
+      target.exec(
+          "UPDATE mapengine.mappings SET checksum = $2, file = $3, max_rejects = $4 "
+          "WHERE mapping = $1",
+          {mapping.name, mapping.checksum, mapping.file, limit_text(mapping)});
+      log_event(spdlog::level::info, "mapping_adopted",
+                fmt::format("{}: complete; adopted the changed {} without re-running rows "
+                            "(--allow-changed); --restart would redo them",
+                            mapping.name, mapping.file),
+                {{"table", mapping.name}});
+      changed = false;
+    }
+    if (!changed) return ClaimStatus::kComplete;
+    throw Error::conflict(fmt::format(
+        "{}: {} changed since it was applied (checksum {} -> {}); revert the file, apply "
+        "again from the start with --restart, or keep the rows as they are and adopt the "
+        "file (for example a reviewed max_rejects) with --allow-changed",
+        mapping.name, mapping.file, checksum.substr(0, 12), mapping.checksum.substr(0, 12)));
+  } else if (changed && has_progress && !options.allow_changed) {
+    throw Error::conflict(fmt::format(
+        "{}: {} changed since the interrupted attempt (checksum {} -> {}); rows already "
+        "written followed the old file. Continue with --allow-changed, or start over with "
+        "--restart",
+        mapping.name, mapping.file, checksum.substr(0, 12), mapping.checksum.substr(0, 12)));
+  }
+  target.exec(
+      "UPDATE mapengine.mappings SET lease_owner = $2, lease_run_id = $3, "
+      "lease_until = clock_timestamp() + interval '5 minutes', status = 'running', "
+      "checksum = $4, file = $5, table_schema = $6, table_name = $7, key_columns = $8, "
+      "legacy_key_columns = $9, id_column = $10, started_at = COALESCE(started_at, "
+      "clock_timestamp()), completed_at = NULL, max_rejects = $11 WHERE mapping = $1",
+      {mapping.name, owner, std::to_string(run_id), mapping.checksum, mapping.file,
+       mapping.table.schema, mapping.table.name, text_array(mapping.key),
+       text_array(mapping.legacy_key_columns), id_columns_text(mapping), limit_text(mapping)});
+  return result;
+}
+
+}  // namespace
+
 ClaimStatus claim_mapping(pg::Connection& target, const spec::MappingSpec& mapping,
                           const std::string& owner, long long run_id,
                           const ClaimOptions& options) {
   target.begin();
   try {
-    target.exec(
-        "INSERT INTO mapengine.mappings (mapping, table_schema, table_name, file, checksum, "
-        "key_columns, legacy_key_columns, id_column) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-        "ON CONFLICT (mapping) DO NOTHING",
-        {mapping.name, mapping.table.schema, mapping.table.name, mapping.file, mapping.checksum,
-         text_array(mapping.key), text_array(mapping.legacy_key_columns), id_columns_text(mapping)});
-    pg::Result row = target.exec(
-        "SELECT status, checksum, lease_owner, lease_until > clock_timestamp(), "
-        "to_char(started_at, 'YYYY-MM-DD HH24:MI:SS TZ'), lease_run_id, "
-        "EXISTS (SELECT 1 FROM mapengine.checkpoints c WHERE c.mapping = m.mapping) "
-        "FROM mapengine.mappings m WHERE mapping = $1 FOR UPDATE",
-        {mapping.name});
-    std::string status(row.value(0, 0));
-    std::string checksum(row.value(0, 1));
-    std::string holder = row.is_null(0, 2) ? "" : std::string(row.value(0, 2));
-    bool held = row.value(0, 3) == "t";
-    bool has_progress = row.value(0, 6) == "t";
-    if (held && !holder.empty() && holder != owner && !owner_is_dead(holder)) {
-      size_t first = holder.find(':');
-      size_t second = holder.find(':', first + 1);
-      size_t third = holder.find(':', second + 1);
-      throw Error::conflict(fmt::format(
-          "{}: another mapengine is applying this mapping: host {}, pid {}, run {}, started {}. "
-          "Wait for it to finish (its lease expires 5 minutes after its last batch)",
-          mapping.name, holder.substr(0, first), holder.substr(first + 1, second - first - 1),
-          holder.substr(second + 1, third == std::string::npos ? third : third - second - 1),
-          row.value(0, 4)));
+    ClaimStatus result = claim_in_transaction(target, mapping, owner, run_id, options);
+    if (result != ClaimStatus::kComplete) {
+      begin_run_mapping(target, run_id, mapping);
+      if (!mapping.legacy_key_columns.empty()) refresh_id_maps_view_in(target);
     }
-    if (!holder.empty() && holder != owner && !row.is_null(0, 5)) {
-      // The holder ended without giving the lease back (kill -9, a machine that stopped): its
-      // run would say "running" for ever.
-      std::string message = fmt::format(
-          "ended without recording its outcome (killed, or its machine stopped); run {} found "
-          "its lease on {} {}",
-          run_id, mapping.name, held ? "held by a process that no longer exists" : "expired");
-      std::string previous(row.value(0, 5));
-      target.exec(
-          "UPDATE mapengine.runs SET status = 'abandoned', finished_at = clock_timestamp(), "
-          "message = $2 WHERE run_id = $1 AND status = 'running'",
-          {previous, message});
-      target.exec(
-          "UPDATE mapengine.run_mappings SET status = 'abandoned', finished_at = "
-          "clock_timestamp(), message = $3 WHERE run_id = $1 AND mapping = $2 AND status = "
-          "'running'",
-          {previous, mapping.name, message});
-    }
-    bool changed = !mapping.has_checksum(checksum);
-    ClaimStatus result = has_progress ? ClaimStatus::kResume : ClaimStatus::kFresh;
-    if (options.retry_rejects) {
-      if (status != "complete") {
-        throw Error::conflict(fmt::format(
-            "{}: --retry-rejects re-processes the rejected rows of a completed mapping, and this "
-            "one is {}; run apply without it to complete the mapping first",
-            mapping.name, status == "running" ? "not complete (interrupted or failed)" : status));
-      }
-      result = ClaimStatus::kResume;
-    } else if (options.restart) {
-      target.exec("DELETE FROM mapengine.checkpoints WHERE mapping = $1", {mapping.name});
-      target.exec("DELETE FROM mapengine.pending_refs WHERE mapping = $1", {mapping.name});
-      result = ClaimStatus::kFresh;
-    } else if (status == "complete") {
-      if (!changed) {
-        target.commit();
-        return ClaimStatus::kComplete;
-      }
-      throw Error::conflict(fmt::format(
-          "{}: {} changed since it was applied (checksum {} -> {}); revert the file, or "
-          "apply again from the start with --restart",
-          mapping.name, mapping.file, checksum.substr(0, 12), mapping.checksum.substr(0, 12)));
-    } else if (changed && has_progress && !options.allow_changed) {
-      throw Error::conflict(fmt::format(
-          "{}: {} changed since the interrupted attempt (checksum {} -> {}); rows already "
-          "written followed the old file. Continue with --allow-changed, or start over with "
-          "--restart",
-          mapping.name, mapping.file, checksum.substr(0, 12), mapping.checksum.substr(0, 12)));
-    }
-    target.exec(
-        "UPDATE mapengine.mappings SET lease_owner = $2, lease_run_id = $3, "
-        "lease_until = clock_timestamp() + interval '5 minutes', status = 'running', "
-        "checksum = $4, file = $5, table_schema = $6, table_name = $7, key_columns = $8, "
-        "legacy_key_columns = $9, id_column = $10, started_at = COALESCE(started_at, "
-        "clock_timestamp()), completed_at = NULL WHERE mapping = $1",
-        {mapping.name, owner, std::to_string(run_id), mapping.checksum, mapping.file,
-         mapping.table.schema, mapping.table.name, text_array(mapping.key),
-         text_array(mapping.legacy_key_columns), id_columns_text(mapping)});
     target.commit();
     return result;
   } catch (...) {

@@ -40,11 +40,19 @@ struct ClaimOptions {
   // apply --retry-rejects: only a complete mapping; a changed file is accepted (and recorded)
   // for the rows retried. Returns kResume with the lease taken.
   bool retry_rejects = false;
+  // Start an insert-mode mapping this target has no record of although its table has rows
+  // (refused otherwise: its state was lost, and inserting would load every row again).
+  bool allow_existing_rows = false;
 };
 
 // Registers `mapping`, checks its checksum against the recorded one and takes the lease for
 // `owner`. Throws Error(kConflict) when another live process holds the lease, or when the file
 // changed and neither allow_changed nor restart is given. kComplete takes no lease.
+// Registration is one transaction: the claim, the run_mappings record of `run_id` and the
+// rebuilt mapengine.id_maps view commit together or not at all, so a failure (a table that does
+// not exist) leaves no lease, no `running` status and no view that names the mapping.
+// Throws Error(kConflict) for an insert-mode mapping first registered on this target whose
+// table already holds rows, unless allow_existing_rows.
 ClaimStatus claim_mapping(pg::Connection& target, const spec::MappingSpec& mapping,
                           const std::string& owner, long long run_id,
                           const ClaimOptions& options);

@@ -424,7 +424,7 @@ ResetPlan execute_reset(pg::Connection& target, const ResetPlan& plan, long long
       step.pending_refs = remove("pending_refs");
       step.checkpoints = remove("checkpoints");
       remove("mappings");
-      refresh_id_maps_view_locked(target);
+      refresh_id_maps_view_in(target);
       if (run_id > 0 && it != registered.end()) {
         target.exec(
             "INSERT INTO mapengine.run_mappings (run_id, mapping, file, checksum, table_name, "

@@ -118,6 +118,11 @@ CREATE TABLE mapengine.validations (
 CREATE VIEW mapengine.id_maps AS
   SELECT mapping, legacy_key, new_id FROM mapengine.id_map;
 )sql",
+    // 1 -> 2: the max_rejects each mapping was last applied with ("100", "2%"); NULL when its
+    // file declares none (the default limit 0), so that report judges rejects without the files.
+    R"sql(
+ALTER TABLE mapengine.mappings ADD COLUMN max_rejects text;
+)sql",
 };
 
 }  // namespace
@@ -170,9 +175,7 @@ int ensure_state_schema(pg::Connection& target) {
 void refresh_id_maps_view(pg::Connection& target) {
   target.begin();
   try {
-    // Serialises concurrent refreshes (mappings run in parallel with --jobs).
-    target.exec("SELECT pg_advisory_xact_lock(120368403721832)");
-    refresh_id_maps_view_locked(target);
+    refresh_id_maps_view_in(target);
     target.commit();
   } catch (...) {
     target.abandon_transaction();
@@ -180,11 +183,21 @@ void refresh_id_maps_view(pg::Connection& target) {
   }
 }
 
-void refresh_id_maps_view_locked(pg::Connection& target) {
+void refresh_id_maps_view_in(pg::Connection& target) {
+  // Serialises concurrent refreshes (mappings run in parallel with --jobs).
+  target.exec("SELECT pg_advisory_xact_lock(120368403721832)");
+  // Only mappings whose table and every legacy and id column exist.
   pg::Result mappings = target.exec(
-      "SELECT mapping, table_schema, table_name, legacy_key_columns, id_column "
-      "FROM mapengine.mappings "
-      "WHERE cardinality(legacy_key_columns) > 0 ORDER BY mapping");
+      "SELECT m.mapping, m.table_schema, m.table_name, m.legacy_key_columns, m.id_column "
+      "FROM mapengine.mappings m "
+      "WHERE cardinality(m.legacy_key_columns) > 0 AND NOT EXISTS ("
+      "  SELECT 1 FROM unnest(m.legacy_key_columns || m.id_column) AS c(name) "
+      "  WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a "
+      "    JOIN pg_catalog.pg_class t ON t.oid = a.attrelid "
+      "    JOIN pg_catalog.pg_namespace n ON n.oid = t.relnamespace "
+      "    WHERE n.nspname = m.table_schema AND t.relname = m.table_name "
+      "      AND a.attname = c.name AND a.attnum > 0 AND NOT a.attisdropped)) "
+      "ORDER BY m.mapping");
   std::string sql =
       "CREATE OR REPLACE VIEW mapengine.id_maps AS\n"
       "  SELECT mapping, legacy_key, new_id FROM mapengine.id_map";

@@ -21,7 +21,7 @@
 
 namespace mapengine::state {
 
-inline constexpr int kStateVersion = 1;
+inline constexpr int kStateVersion = 2;
 
 // Creates or upgrades the state schema. Returns the version now in place (kStateVersion).
 int ensure_state_schema(pg::Connection& target);
@@ -33,10 +33,11 @@ int state_version(pg::Connection& target);
 int readable_state_version(pg::Connection& target);
 
 // Recreates the mapengine.id_maps view from the mappings table (call after registering a
-// mapping whose target keeps legacy columns).
+// mapping whose target keeps legacy columns). A mapping whose table or legacy columns do not
+// exist (dropped since, or never there) is left out of the view rather than failing the rebuild,
+// so one broken mapping cannot stop every other apply.
 void refresh_id_maps_view(pg::Connection& target);
-// The same inside the caller's transaction. REQUIRES: the caller holds the view's advisory
-// transaction lock (pg_advisory_xact_lock(120368403721832)).
-void refresh_id_maps_view_locked(pg::Connection& target);
+// The same inside the caller's open transaction (it takes the rebuild's transaction lock).
+void refresh_id_maps_view_in(pg::Connection& target);
 
 }  // namespace mapengine::state

@@ -149,6 +149,17 @@ CheckResult check_counts(const spec::MappingSpec& mapping, const MappingState& s
         group_thousands(state.reject_records),
         group_thousands(state.reject_records - state.rejected)));
   }
+  if (!spec::rejects_accepted(mapping.max_rejects, state.rejected, state.read)) {
+    why.push_back(
+        mapping.max_rejects
+            ? fmt::format("{} row(s) rejected, over max_rejects {}: review them in "
+                          "mapengine.rejects",
+                          group_thousands(state.rejected), mapping.max_rejects->text())
+            : fmt::format("{} row(s) rejected and no max_rejects declared (the default allows "
+                          "none): review them in mapengine.rejects, then fix them or declare "
+                          "the rejects you accept",
+                          group_thousands(state.rejected)));
+  }
   size_t failures = 0;
   for (const auto& line : why) failures += line.rfind("note: ", 0) == 0 ? 0 : 1;
   check.ok = failures == 0;

@@ -86,6 +86,7 @@ target:
          R"(
 batch_size: )" + std::to_string(batch_size) +
          R"(
+max_rejects: 2  # the first test's duplicate pair and missing case, on purpose
 columns:
   case_id: { from: case_id, lookup: cases }
   tag_id: { from: tag_code, transform: [lower], lookup: tags }
@@ -245,7 +246,12 @@ TEST_CASE("validate refuses an id column that is not unique instead of multiplyi
   f.source.exec("CREATE TABLE case_tags (case_id int, tag_code text, added date, "
                 "PRIMARY KEY (case_id, tag_code));" +
                 links_insert("case_tags", 100));
-  // The old escape: naming one of the two key columns as the id.
+  // Applied with the pair as the identity (apply's checks refuse the file below, like lint --db).
+  f.write_file("case_tags.yaml",
+               case_tags_mapping("SELECT case_id, tag_code, added FROM case_tags",
+                                 "[case_id, tag_code]"));
+  run_ok(f, "apply --no-progress .");
+  // Then the old escape, naming one of the two key columns as the id: validate is the last guard.
   f.write_file("case_tags.yaml", R"(version: 1
 table: public.case_tags
 source: { query: "SELECT case_id, tag_code, added FROM case_tags", key: [case_id, tag_code] }
@@ -255,7 +261,6 @@ columns:
   tag_id: { from: tag_code, lookup: tags }
   added_at: { from: added }
 )");
-  run_ok(f, "apply --no-progress .");
   CommandResult v = f.run("validate case_tags.yaml");
   INFO(v.out);
   CHECK(v.exit_code == 1);
@@ -341,18 +346,23 @@ TEST_CASE("validate refuses a legacy-key column filled by a lookup instead of ca
                 links_insert("case_tags", 20));
   f.target.exec("CREATE TABLE taggings (id uuid PRIMARY KEY, case_id uuid NOT NULL, tag_id uuid "
                 "NOT NULL, added_at date, UNIQUE (case_id, tag_id))");
-  // The legacy key declared on the looked-up columns, which hold the new uuids.
-  f.write_file("taggings.yaml", R"(version: 1
-table: public.taggings
-source: { query: "SELECT case_id, tag_code, added FROM case_tags", key: [case_id, tag_code] }
-target: { legacy_key: [case_id, tag_id] }
-columns:
+  const std::string columns = R"(columns:
   id: { generate: uuid }
   case_id: { from: case_id, lookup: cases }
   tag_id: { from: tag_code, lookup: tags }
   added_at: { from: added }
-)");
+)";
+  const std::string head = R"(version: 1
+table: public.taggings
+source: { query: "SELECT case_id, tag_code, added FROM case_tags", key: [case_id, tag_code] }
+)";
+  // Applied with its id map in mapengine.id_map (apply's checks refuse the file below, as
+  // lint --db does).
+  f.write_file("taggings.yaml", head + columns);
   run_ok(f, "apply --no-progress .");
+  // Then the legacy key declared on the looked-up columns, which hold the new uuids: validate
+  // is the last guard.
+  f.write_file("taggings.yaml", head + "target: { legacy_key: [case_id, tag_id] }\n" + columns);
   CommandResult v = f.run("validate taggings.yaml");
   INFO(v.out);
   CHECK(v.exit_code == 1);

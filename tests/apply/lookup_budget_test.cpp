@@ -52,6 +52,7 @@ source:
 target:
   legacy_key: legacy_order_id
 batch_size: 500
+max_rejects: "20%"  # ~13% of the references find no profile, on purpose
 columns:
   id: { generate: uuid_v5 }
   legacy_order_id: { from: id }

@@ -202,7 +202,8 @@ TEST_CASE("reset of several mappings runs in reverse dependency order and leaves
   make_catalog(f);
   // Rows that were there before mapengine: never deleted.
   f.target.exec("INSERT INTO makers VALUES ('00000000-0000-0000-0000-000000000001', 1, 'old');");
-  REQUIRE(f.run("apply --no-progress makers.yaml parts.yaml").exit_code == 0);
+  REQUIRE(f.run("apply --no-progress --allow-existing-rows makers.yaml parts.yaml").exit_code ==
+          0);
   CHECK(f.target.scalar("SELECT count(*) FROM mapengine.rejects WHERE mapping = 'makers'") ==
         "1");
   CommandResult r = f.run("reset makers.yaml parts.yaml");
