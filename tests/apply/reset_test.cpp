@@ -149,7 +149,7 @@ TEST_CASE("apply --restart of a mapping whose rows another mapping references is
   CHECK(tables(f) == before);
 }
 
-TEST_CASE("reset refuses while other mappings' rows reference its rows; --cascade resets them "
+TEST_CASE("reset refuses while other mappings' rows reference its rows, and --cascade resets them "
           "first",
           "[reset]") {
   MigrationFixture f;
@@ -187,8 +187,9 @@ TEST_CASE("reset refuses while other mappings' rows reference its rows; --cascad
   CHECK(f.target.scalar("SELECT count(*) FROM mapengine.checkpoints") == "0");
   CHECK(f.target.scalar("SELECT count(*) FROM mapengine.mappings") == "0");
   // Recorded as a run; parts went first.
-  CHECK(f.target_rows("SELECT mapping, status FROM mapengine.run_mappings rm JOIN mapengine.runs "
-                      "r USING (run_id) WHERE r.command = 'reset' ORDER BY rm.started_at") ==
+  CHECK(f.target_rows("SELECT rm.mapping, rm.status FROM mapengine.run_mappings rm JOIN "
+                      "mapengine.runs r USING (run_id) WHERE r.command = 'reset' "
+                      "ORDER BY rm.started_at") ==
         "parts|reset\nmakers|reset\n");
 
   // Reset then apply gives the same tables as the first apply.
