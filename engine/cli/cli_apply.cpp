@@ -68,14 +68,9 @@ void check_databases_first(const spec::Project& project, const ApplyOptions& opt
     if (!target->is_ok()) target.emplace(options.target_url, "target");
     spec::check_databases(project, files, *source, *target, diagnostics);
   });
-  diagnostics.sort();
-  for (const auto& d : diagnostics.items()) fmt::print(stderr, "{}\n", d.to_string());
-  if (diagnostics.has_errors()) {
-    throw Error(ErrorKind::kSpec,
-                fmt::format("{} error(s) against the databases: fix them before applying; "
-                            "nothing was written (mapengine lint --db shows the same findings)",
-                            diagnostics.error_count()));
-  }
+  stop_on_errors(diagnostics, "error(s) against the databases",
+                 "fix them before applying; nothing was written (mapengine lint --db shows the "
+                 "same findings)");
 }
 
 void print_plan(const plan::Plan& plan) {

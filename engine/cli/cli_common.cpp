@@ -89,18 +89,20 @@ void hide_command_line_passwords(int argc, char** argv) {
   }
 }
 
+void stop_on_errors(Diagnostics& diagnostics, std::string_view what, std::string_view then) {
+  diagnostics.sort();
+  for (const auto& d : diagnostics.items()) fmt::print(stderr, "{}\n", d.to_string());
+  if (diagnostics.has_errors()) {
+    throw Error(ErrorKind::kSpec, fmt::format("{} {}: {}", diagnostics.error_count(), what, then));
+  }
+}
+
 spec::Project load_checked_project(const std::vector<std::string>& paths) {
   Diagnostics diagnostics;
   spec::Project project = spec::load_project(paths, diagnostics);
   if (!diagnostics.has_errors()) plan::make_plan(project, diagnostics);
-  diagnostics.sort();
-  for (const auto& d : diagnostics.items()) fmt::print(stderr, "{}\n", d.to_string());
-  if (diagnostics.has_errors()) {
-    throw Error(ErrorKind::kSpec,
-                fmt::format("{} lint error(s): fix them before running (mapengine lint shows "
-                            "the same findings)",
-                            diagnostics.error_count()));
-  }
+  stop_on_errors(diagnostics, "lint error(s)",
+                 "fix them before running (mapengine lint shows the same findings)");
   if (project.mappings.empty()) throw Error::usage("no mapping files to act on");
   return project;
 }

@@ -45,4 +45,8 @@ void hide_command_line_passwords(int argc, char** argv);
 // Error(kSpec) when there are errors. Warnings are printed and allowed.
 spec::Project load_checked_project(const std::vector<std::string>& paths);
 
+// Prints the findings (sorted) to stderr; when there are errors, throws Error(kSpec): "N
+// <what>: <then>".
+void stop_on_errors(Diagnostics& diagnostics, std::string_view what, std::string_view then);
+
 }  // namespace mapengine::cli
