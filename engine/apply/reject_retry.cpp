@@ -6,10 +6,10 @@
 #include <set>
 
 #include "engine/apply/batch_builder.h"
-#include "engine/apply/legacy_key.h"
 #include "engine/common/error.h"
 #include "engine/pg/quote.h"
 #include "engine/sink/batch_writer.h"
+#include "engine/state/legacy_key.h"
 #include "engine/state/reject_store.h"
 
 namespace mapengine {

@@ -17,28 +17,13 @@
 #include <vector>
 
 #include "engine/lookup/lookup_set.h"
+#include "engine/sink/batch.h"
 #include "engine/spec/mapping_spec.h"
 #include "engine/transform/pipeline.h"
 #include "engine/transform/uuid.h"
 #include "engine/transform/value.h"
 
 namespace mapengine {
-
-// A row set aside, with everything a person needs to fix it.
-struct RejectRecord {
-  std::string legacy_key;
-  std::string column;  // target column (or empty when the whole row is concerned)
-  std::optional<std::string> value;
-  std::string rule;    // "transform", "lookup", "constraint", "data", ...
-  std::string reason;
-};
-
-// A self-reference or deferred lookup waiting for its target row.
-struct PendingRef {
-  std::string column;
-  std::string legacy_key;
-  std::string ref;
-};
 
 struct CompiledColumn {
   std::string name;
@@ -68,8 +53,8 @@ struct RowScratch {
 // What process() produced for one row.
 struct RowResult {
   bool ok = false;
-  RejectRecord reject;                // when !ok
-  std::vector<PendingRef> pending;    // self-references and deferred lookups to resolve later
+  RejectRecord reject;              // when !ok
+  std::vector<PendingRef> pending;  // self-references and deferred lookups to resolve later
   std::string id;  // the id column's value, or an association's key text (for the id map)
 };
 
@@ -91,8 +76,7 @@ class RowProgram {
   // Processes one decoded source row; on success appends the encoded row (with its newline) to
   // `out`. REQUIRES: fields.size() == source_columns().size().
   // Throws Error(kData) when a lookup's policy is `fail`.
-  RowResult process(const std::vector<Value>& fields, RowScratch& scratch,
-                    std::string& out) const;
+  RowResult process(const std::vector<Value>& fields, RowScratch& scratch, std::string& out) const;
 
   // The value column `column` looks up for this row (after its transforms), into `out`; false
   // when there is none (NULL, or a transform rejects the row). For collecting batched lookups.

@@ -27,28 +27,11 @@
 #include <string>
 #include <vector>
 
-#include "engine/apply/row_program.h"
 #include "engine/pg/connection.h"
+#include "engine/sink/batch.h"
 #include "engine/spec/mapping_spec.h"
 
 namespace mapengine {
-
-struct BatchRow {
-  std::string legacy_key;
-  std::string id;  // for the id map (empty when the target keeps the legacy key itself)
-  size_t begin = 0, end = 0;  // the encoded row in Batch::encoded
-};
-
-struct Batch {
-  std::string encoded;  // COPY text of every candidate row
-  std::vector<BatchRow> rows;
-  std::vector<RejectRecord> rejects;  // set aside before writing (transforms, lookups)
-  std::vector<PendingRef> pending;
-  std::vector<std::string> last_key;  // key parts of the last row read in this batch
-  long rows_read = 0;
-
-  void clear();
-};
 
 struct BatchOutcome {
   long written = 0;

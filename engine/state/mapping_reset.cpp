@@ -8,11 +8,11 @@
 #include <optional>
 #include <set>
 
-#include "engine/apply/legacy_key.h"
 #include "engine/common/error.h"
 #include "engine/pg/quote.h"
 #include "engine/plan/dependency_plan.h"
 #include "engine/state/checkpoint_store.h"
+#include "engine/state/legacy_key.h"
 #include "engine/state/run_store.h"
 #include "engine/state/state_schema.h"
 

@@ -5,9 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/apply/legacy_key.h"
 #include "engine/common/error.h"
 #include "engine/pg/quote.h"
+#include "engine/state/legacy_key.h"
 
 namespace mapengine::state {
 namespace {

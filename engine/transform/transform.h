@@ -28,7 +28,7 @@ using Rejection = std::optional<std::string>;
 struct RowContext {
   std::string_view mapping;     // mapping name, e.g. "technicians"
   std::string_view table;       // target table as schema.name
-  std::string_view legacy_key;  // canonical legacy key text (see apply/legacy_key.h)
+  std::string_view legacy_key;  // canonical legacy key text (see state/legacy_key.h)
 };
 
 class Transform {

@@ -9,7 +9,6 @@
 #include <optional>
 #include <vector>
 
-#include "engine/apply/legacy_key.h"
 #include "engine/apply/row_program.h"
 #include "engine/common/error.h"
 #include "engine/common/log.h"
@@ -18,6 +17,7 @@
 #include "engine/pg/quote.h"
 #include "engine/source/copy_text_decoder.h"
 #include "engine/source/source_reader.h"
+#include "engine/state/legacy_key.h"
 #include "engine/validate/chunk_digest.h"
 #include "engine/validate/record_stream.h"
 #include "engine/validate/target_table.h"

@@ -4,10 +4,10 @@
 
 #include <vector>
 
-#include "engine/apply/legacy_key.h"
 #include "engine/common/error.h"
 #include "engine/pg/quote.h"
 #include "engine/source/source_reader.h"
+#include "engine/state/legacy_key.h"
 #include "engine/validate/target_table.h"
 
 namespace mapengine::validate {

@@ -5,10 +5,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/apply/legacy_key.h"
 #include "engine/common/error.h"
 #include "engine/lookup/lookup_table.h"
 #include "engine/pg/quote.h"
+#include "engine/state/legacy_key.h"
 
 namespace mapengine::validate {
 namespace {

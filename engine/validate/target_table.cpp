@@ -4,9 +4,9 @@
 
 #include <vector>
 
-#include "engine/apply/legacy_key.h"
 #include "engine/common/error.h"
 #include "engine/pg/quote.h"
+#include "engine/state/legacy_key.h"
 
 namespace mapengine::validate {
 

@@ -3,9 +3,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/apply/legacy_key.h"
 #include "engine/sink/copy_text_encoder.h"
 #include "engine/source/copy_text_decoder.h"
+#include "engine/state/legacy_key.h"
 
 using mapengine::CopyTextDecoder;
 using mapengine::Value;

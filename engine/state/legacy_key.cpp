@@ -1,4 +1,4 @@
-#include "engine/apply/legacy_key.h"
+#include "engine/state/legacy_key.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
