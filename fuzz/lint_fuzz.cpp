@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <string>
 
-#include "engine/spec/lint_output.h"
+#include "engine/lint/lint_output.h"
+#include "engine/lint/semantic_rules.h"
 #include "engine/spec/schema_validator.h"
-#include "engine/spec/semantic_rules.h"
 #include "engine/spec/spec_loader.h"
 
 namespace spec = mapengine::spec;
@@ -24,13 +24,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       } else if (auto mapping = spec::build_mapping(*parsed, diagnostics)) {
         project.mappings.push_back(std::move(*mapping));
       }
-      spec::check_project(project, diagnostics);
+      lint::check_project(project, diagnostics);
     }
   }
   diagnostics.sort();
-  for (auto format : {spec::LintFormat::kText, spec::LintFormat::kJson, spec::LintFormat::kGithub,
-                      spec::LintFormat::kSarif}) {
-    spec::render_diagnostics(diagnostics, format, 1, true);
+  for (auto format : {lint::LintFormat::kText, lint::LintFormat::kJson, lint::LintFormat::kGithub,
+                      lint::LintFormat::kSarif}) {
+    lint::render_diagnostics(diagnostics, format, 1, true);
   }
   return 0;
 }

@@ -14,10 +14,10 @@
 #include "engine/common/log.h"
 #include "engine/common/retry.h"
 #include "engine/common/secrets.h"
+#include "engine/lint/database_rules.h"
 #include "engine/pg/connection.h"
 #include "engine/pg/wait_watcher.h"
 #include "engine/plan/dependency_plan.h"
-#include "engine/spec/database_rules.h"
 
 namespace mapengine::cli {
 namespace {
@@ -66,7 +66,7 @@ void check_databases_first(const spec::Project& project, const ApplyOptions& opt
     diagnostics = Diagnostics();
     if (!source->is_ok()) source.emplace(options.source_url, "source");
     if (!target->is_ok()) target.emplace(options.target_url, "target");
-    spec::check_databases(project, files, *source, *target, diagnostics);
+    lint::check_databases(project, files, *source, *target, diagnostics);
   });
   stop_on_errors(diagnostics, "error(s) against the databases",
                  "fix them before applying; nothing was written (mapengine lint --db shows the "

@@ -12,8 +12,8 @@
 #include "engine/cli/commands.h"
 #include "engine/common/error.h"
 #include "engine/explain/mapping_explanation.h"
+#include "engine/lint/semantic_rules.h"
 #include "engine/plan/dependency_plan.h"
-#include "engine/spec/semantic_rules.h"
 #include "engine/spec/spec_loader.h"
 
 namespace mapengine::cli {
@@ -34,7 +34,7 @@ int run_explain(const ExplainFlags& flags) {
   }
   Diagnostics all;
   spec::Project project = spec::load_project({flags.file}, all);
-  spec::check_project(project, all);
+  lint::check_project(project, all);
   // Only the explained file's findings matter here; a broken sibling is lint's business.
   Diagnostics diagnostics;
   for (const auto& d : all.items()) {

@@ -11,10 +11,10 @@
 #include "engine/cli/commands.h"
 #include "engine/common/connection_config.h"
 #include "engine/common/error.h"
+#include "engine/lint/database_rules.h"
+#include "engine/lint/lint_output.h"
+#include "engine/lint/semantic_rules.h"
 #include "engine/pg/connection.h"
-#include "engine/spec/database_rules.h"
-#include "engine/spec/lint_output.h"
-#include "engine/spec/semantic_rules.h"
 #include "engine/spec/spec_loader.h"
 
 namespace mapengine::cli {
@@ -52,18 +52,18 @@ void check_databases(const LintOptions& options, const spec::Project& project,
   }
   pg::Connection source(config.source, "source");
   pg::Connection target(config.target, "target");
-  spec::check_databases(project, files, source, target, diagnostics);
+  lint::check_databases(project, files, source, target, diagnostics);
 }
 
 int run_lint(const LintOptions& options) {
-  std::optional<spec::LintFormat> format = spec::parse_lint_format(options.format);
+  std::optional<lint::LintFormat> format = lint::parse_lint_format(options.format);
   if (!format) throw Error::usage("--format must be text, json, github or sarif");
 
   Diagnostics diagnostics;
   Diagnostics ignored;  // expand_paths' own findings are reported by load_project
   std::vector<std::string> files = spec::expand_paths(options.paths, ignored);
   spec::Project project = spec::load_project(options.paths, diagnostics);
-  spec::check_project(project, diagnostics);
+  lint::check_project(project, diagnostics);
 
   std::optional<Error> database_failure;
   if (options.db) {
@@ -76,8 +76,8 @@ int run_lint(const LintOptions& options) {
   }
 
   diagnostics.sort();
-  bool color = *format == spec::LintFormat::kText && spec::use_color();
-  std::string out = spec::render_diagnostics(diagnostics, *format, files.size(), color);
+  bool color = *format == lint::LintFormat::kText && lint::use_color();
+  std::string out = lint::render_diagnostics(diagnostics, *format, files.size(), color);
   std::fwrite(out.data(), 1, out.size(), stdout);
   std::fflush(stdout);
   if (database_failure) throw *database_failure;

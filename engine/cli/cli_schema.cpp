@@ -1,10 +1,10 @@
 // `mapengine schema`: prints the JSON Schema of mapping files, transform steps included, as
-// schemas/mapping.schema.json holds it (engine/spec/editor_schema.h). Editors use the file;
+// schemas/mapping.schema.json holds it (engine/lint/editor_schema.h). Editors use the file;
 // `cmake --build build --target update_schema` rewrites it from this output.
 #include <fmt/format.h>
 
 #include "engine/cli/commands.h"
-#include "engine/spec/editor_schema.h"
+#include "engine/lint/editor_schema.h"
 
 namespace mapengine::cli {
 
@@ -17,7 +17,7 @@ Runner add_schema_command(CLI::App& app) {
       "Exit codes: 0 printed, 2 usage error. Editor setup: docs/mapping-spec.md, "
       "\"Editors\".");
   return [] {
-    fmt::print("{}", spec::editor_schema_text());
+    fmt::print("{}", lint::editor_schema_text());
     return kExitOk;
   };
 }

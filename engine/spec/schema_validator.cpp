@@ -296,7 +296,7 @@ struct CompiledSchema {
 
 // Lint's schema (`editor` false) leaves transform steps to the transforms' factories, whose
 // findings say more; the editor's keeps the step forms written from the registry
-// (editor_schema.h).
+// (lint/editor_schema.h).
 CompiledSchema* compile_schema(bool editor) {
   auto* out = new CompiledSchema;
   try {

@@ -31,7 +31,7 @@ namespace mapengine::spec {
 bool validate_schema(const YAML::Node& root, const std::string& file, Diagnostics& diagnostics);
 
 // The same against the schema as editors apply it, transform step forms included
-// (editor_schema.h): what the YAML language server would flag. For tests; lint uses the above.
+// (lint/editor_schema.h): what the YAML language server would flag. For tests; lint uses the above.
 bool validate_editor_schema(const YAML::Node& root, const std::string& file,
                             Diagnostics& diagnostics);
 

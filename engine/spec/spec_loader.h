@@ -51,7 +51,7 @@ std::vector<std::string> expand_paths(const std::vector<std::string>& paths,
                                       Diagnostics& diagnostics);
 
 // Loads the named files/folders plus, as context, every other YAML file in the same folders.
-// Runs the schema check on every file. Semantic rules are separate (semantic_rules.h).
+// Runs the schema check on every file. Semantic rules are separate (lint/semantic_rules.h).
 Project load_project(const std::vector<std::string>& paths, Diagnostics& diagnostics);
 
 // The location of a YAML node in `file` (1-based line and column).

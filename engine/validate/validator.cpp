@@ -8,9 +8,9 @@
 
 #include "engine/common/error.h"
 #include "engine/common/log.h"
+#include "engine/lint/semantic_rules.h"
 #include "engine/pg/catalog.h"
 #include "engine/pg/connection.h"
-#include "engine/spec/semantic_rules.h"
 #include "engine/state/run_store.h"
 #include "engine/state/state_schema.h"
 #include "engine/validate/content_check.h"
@@ -51,7 +51,7 @@ std::optional<CheckResult> check_identity(const spec::MappingSpec& mapping,
   // A legacy-key column filled by a lookup, a generated id or another column holds no legacy
   // key, so every row would read as missing and as extra.
   Diagnostics shape;
-  spec::check_mapping_shape(mapping, shape);
+  lint::check_mapping_shape(mapping, shape);
   for (const Diagnostic& d : shape.items()) {
     if (d.rule != "legacy-key-from-source") continue;
     CheckResult check;

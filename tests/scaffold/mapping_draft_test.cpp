@@ -5,9 +5,9 @@
 
 #include <catch2/catch.hpp>
 
+#include "engine/lint/semantic_rules.h"
 #include "engine/scaffold/mapping_writer.h"
 #include "engine/scaffold/scaffold_text.h"
-#include "engine/spec/semantic_rules.h"
 #include "engine/spec/spec_loader.h"
 
 using namespace mapengine;

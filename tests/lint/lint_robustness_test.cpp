@@ -6,12 +6,13 @@
 #include <fstream>
 #include <random>
 
+#include "engine/lint/semantic_rules.h"
 #include "engine/spec/schema_validator.h"
-#include "engine/spec/semantic_rules.h"
 #include "engine/spec/spec_loader.h"
 #include "tests/support/test_database.h"
 
 using mapengine::Diagnostics;
+namespace lint = mapengine::lint;
 namespace spec = mapengine::spec;
 
 namespace {
@@ -23,7 +24,7 @@ std::vector<std::string> lint_text(const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
   Diagnostics diagnostics;
   auto project = spec::load_project({path}, diagnostics);
-  spec::check_project(project, diagnostics);
+  lint::check_project(project, diagnostics);
   std::vector<std::string> rules;
   for (const auto& d : diagnostics.items()) {
     INFO(d.to_string());
@@ -194,7 +195,7 @@ TEST_CASE("an unterminated double quote is a syntax error where the quote opened
                                            "  id: { generate: uuid }\n";
   Diagnostics diagnostics;
   auto project = spec::load_project({path}, diagnostics);
-  spec::check_project(project, diagnostics);
+  lint::check_project(project, diagnostics);
   REQUIRE(diagnostics.items().size() == 1);
   const auto& d = diagnostics.items()[0];
   CHECK(d.rule == "yaml-syntax");
@@ -226,7 +227,7 @@ TEST_CASE("a file that fails to load is reported once: lookups into its table ar
          "  tag_id: { from: tag_code, lookup: public.tags }\n";
   Diagnostics diagnostics;
   auto project = spec::load_project({dir}, diagnostics);
-  spec::check_project(project, diagnostics);
+  lint::check_project(project, diagnostics);
   std::vector<std::string> found;
   for (const auto& d : diagnostics.items()) found.push_back(d.to_string());
   INFO(fmt::format("{}", fmt::join(found, "\n")));

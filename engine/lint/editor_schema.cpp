@@ -1,4 +1,4 @@
-#include "engine/spec/editor_schema.h"
+#include "engine/lint/editor_schema.h"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 #include "engine/spec/schema_validator.h"
 #include "engine/transform/registry.h"
 
-namespace mapengine::spec {
+namespace mapengine::lint {
 namespace {
 
 using Json = nlohmann::ordered_json;
@@ -98,7 +98,7 @@ Json transform_step_forms() {
 }
 
 std::string editor_schema_text() {
-  const std::string_view text = mapping_schema_json();
+  const std::string_view text = spec::mapping_schema_json();
   Json schema = Json::parse(text.begin(), text.end());
   schema["definitions"]["transformStep"]["anyOf"] = transform_step_forms();
   return format_schema(schema);
@@ -111,4 +111,4 @@ std::string format_schema(const Json& json) {
   return out;
 }
 
-}  // namespace mapengine::spec
+}  // namespace mapengine::lint

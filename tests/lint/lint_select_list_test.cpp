@@ -1,11 +1,11 @@
 // The select-list reader behind key-not-selected, and the "did you mean" matcher.
 #include <catch2/catch.hpp>
 
+#include "engine/lint/semantic_rules.h"
 #include "engine/spec/schema_validator.h"
-#include "engine/spec/semantic_rules.h"
 
 using mapengine::spec::closest_name;
-using mapengine::spec::simple_select_columns;
+using mapengine::lint::simple_select_columns;
 using Names = std::vector<std::string>;
 
 TEST_CASE("lint: a simple select list yields its output names, folded like PostgreSQL", "[lint]") {

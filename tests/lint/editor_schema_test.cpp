@@ -1,7 +1,7 @@
 // The JSON Schema editors use (schemas/mapping.schema.json) against the transform registry it is
 // written from: the checked-in file is exactly what the registry generates, every step lint
 // accepts is accepted by the editor too, and every unknown transform or option is flagged.
-#include "engine/spec/editor_schema.h"
+#include "engine/lint/editor_schema.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -49,14 +49,14 @@ TEST_CASE("schemas/mapping.schema.json is what the transform registry generates"
   INFO(
       "schemas/mapping.schema.json differs from `mapengine schema`: after adding or changing a "
       "transform, run `cmake --build build --target update_schema` and commit the file");
-  CHECK(file == mapengine::spec::editor_schema_text());
+  CHECK(file == mapengine::lint::editor_schema_text());
   auto printed = run_mapengine("schema");
   CHECK(printed.exit_code == 0);
   CHECK(printed.out == file);
 }
 
 TEST_CASE("the editor schema describes every registered transform", "[schema]") {
-  const auto forms = mapengine::spec::transform_step_forms();
+  const auto forms = mapengine::lint::transform_step_forms();
   for (const auto& info : TransformRegistry::instance().all()) {
     INFO(info.name);
     bool found = false;

@@ -1,5 +1,5 @@
 // lint's output formats, and `mapengine lint` on the command line (exit codes, formats, folders).
-#include "engine/spec/lint_output.h"
+#include "engine/lint/lint_output.h"
 
 #include <catch2/catch.hpp>
 #include <filesystem>
@@ -7,7 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "engine/spec/semantic_rules.h"
+#include "engine/lint/semantic_rules.h"
 #include "tests/support/test_database.h"
 
 using mapengine::Diagnostics;
@@ -15,7 +15,7 @@ using mapengine::testing::run_mapengine;
 using mapengine::testing::shell_quote;
 using nlohmann::json;
 namespace fs = std::filesystem;
-namespace spec = mapengine::spec;
+namespace lint = mapengine::lint;
 
 namespace {
 
@@ -48,7 +48,7 @@ std::string fixture_copy(const std::string& rule, const std::string& file) {
 TEST_CASE("lint: text output: one line per finding, then the summary, colour only on request",
           "[lint]") {
   Diagnostics d = sample();
-  auto lines = lines_of(spec::render_text(d, 3, false));
+  auto lines = lines_of(lint::render_text(d, 3, false));
   REQUIRE(lines.size() == 5);
   CHECK(lines[0] ==
         "mappings/a.yaml:3:5: error: unknown field `batchsize`; did you mean `batch_size`? "
@@ -56,14 +56,14 @@ TEST_CASE("lint: text output: one line per finding, then the summary, colour onl
   CHECK(lines[1] == "mappings/b, c.yaml:7:1: warning: batch_size 50000 is above 20000");
   CHECK(lines[2] == "    split [batch-size-range]");  // a message's next lines are indented
   CHECK(lines[4] == "2 errors, 1 warning in 3 files");
-  CHECK(spec::render_text(d, 3, false).find('\x1b') == std::string::npos);
-  CHECK(spec::render_text(d, 3, true).find("\x1b[1;31merror") != std::string::npos);
-  CHECK(spec::summary_line(Diagnostics(), 1) == "0 errors, 0 warnings in 1 file");
+  CHECK(lint::render_text(d, 3, false).find('\x1b') == std::string::npos);
+  CHECK(lint::render_text(d, 3, true).find("\x1b[1;31merror") != std::string::npos);
+  CHECK(lint::summary_line(Diagnostics(), 1) == "0 errors, 0 warnings in 1 file");
 }
 
 TEST_CASE("lint: json output is an array of objects with file, line, column, severity, rule",
           "[lint]") {
-  json out = json::parse(spec::render_json(sample()));
+  json out = json::parse(lint::render_json(sample()));
   REQUIRE(out.is_array());
   REQUIRE(out.size() == 3);
   CHECK(out[0]["file"] == "mappings/a.yaml");
@@ -72,11 +72,11 @@ TEST_CASE("lint: json output is an array of objects with file, line, column, sev
   CHECK(out[0]["severity"] == "error");
   CHECK(out[0]["rule"] == "schema-unknown-key");
   CHECK(out[1]["severity"] == "warning");
-  CHECK(json::parse(spec::render_json(Diagnostics())) == json::array());
+  CHECK(json::parse(lint::render_json(Diagnostics())) == json::array());
 }
 
 TEST_CASE("lint: github output is one escaped workflow command per finding", "[lint]") {
-  auto lines = lines_of(spec::render_github(sample(), 3));
+  auto lines = lines_of(lint::render_github(sample(), 3));
   REQUIRE(lines.size() == 4);
   CHECK(lines[0] ==
         "::error file=mappings/a.yaml,line=3,col=5,title=schema-unknown-key::unknown field "
@@ -88,13 +88,13 @@ TEST_CASE("lint: github output is one escaped workflow command per finding", "[l
 }
 
 TEST_CASE("lint: sarif output is SARIF 2.1.0 with the rule catalog and located results", "[lint]") {
-  json log = json::parse(spec::render_sarif(sample()));
+  json log = json::parse(lint::render_sarif(sample()));
   CHECK(log["version"] == "2.1.0");
   REQUIRE(log["runs"].size() == 1);
   const json& run = log["runs"][0];
   CHECK(run["tool"]["driver"]["name"] == "mapengine");
   const json& rules = run["tool"]["driver"]["rules"];
-  CHECK(rules.size() == spec::lint_rules().size());
+  CHECK(rules.size() == lint::lint_rules().size());
   const json& results = run["results"];
   REQUIRE(results.size() == 3);
   CHECK(results[0]["ruleId"] == "schema-unknown-key");

@@ -1,4 +1,4 @@
-#include "engine/spec/lint_output.h"
+#include "engine/lint/lint_output.h"
 
 #include <fmt/format.h>
 #include <unistd.h>
@@ -9,9 +9,9 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
-#include "engine/spec/semantic_rules.h"
+#include "engine/lint/semantic_rules.h"
 
-namespace mapengine::spec {
+namespace mapengine::lint {
 namespace {
 
 using nlohmann::json;
@@ -201,4 +201,4 @@ std::string render_diagnostics(const Diagnostics& diagnostics, LintFormat format
 
 bool use_color() { return isatty(fileno(stdout)) != 0 && std::getenv("NO_COLOR") == nullptr; }
 
-}  // namespace mapengine::spec
+}  // namespace mapengine::lint

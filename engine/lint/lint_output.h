@@ -20,7 +20,7 @@
 
 #include "engine/spec/diagnostic.h"
 
-namespace mapengine::spec {
+namespace mapengine::lint {
 
 enum class LintFormat { kText, kJson, kGithub, kSarif };
 
@@ -42,4 +42,4 @@ std::string summary_line(const Diagnostics& diagnostics, size_t files);
 // True when standard output is a terminal and NO_COLOR is not set.
 bool use_color();
 
-}  // namespace mapengine::spec
+}  // namespace mapengine::lint

@@ -23,24 +23,25 @@
 #include "engine/spec/diagnostic.h"
 #include "engine/spec/mapping_spec.h"
 
-namespace mapengine::spec {
+namespace mapengine::lint {
 
 // Checks the source side of project.mappings.
-void check_source_queries(const Project& project, pg::Connection& source, Diagnostics& diagnostics);
+void check_source_queries(const spec::Project& project, pg::Connection& source,
+                          Diagnostics& diagnostics);
 
 // Checks the target side of project.mappings, and the migrated tables declared in `named_files`
 // (the files being linted).
-void check_target_tables(const Project& project, const std::vector<std::string>& named_files,
+void check_target_tables(const spec::Project& project, const std::vector<std::string>& named_files,
                          pg::Connection& target, Diagnostics& diagnostics);
 
 // Checks what needs both databases: target.legacy_key columns have types that print the source
 // key alike (db-legacy-key-type), and a lookup from a padded char(n) source column into a text
 // key trims it (db-padded-char-lookup, a warning).
-void check_key_types(const Project& project, pg::Connection& source, pg::Connection& target,
+void check_key_types(const spec::Project& project, pg::Connection& source, pg::Connection& target,
                      Diagnostics& diagnostics);
 
 // Every check above: what `lint --db` runs, and what `apply` runs before it writes anything.
-void check_databases(const Project& project, const std::vector<std::string>& named_files,
+void check_databases(const spec::Project& project, const std::vector<std::string>& named_files,
                      pg::Connection& source, pg::Connection& target, Diagnostics& diagnostics);
 
-}  // namespace mapengine::spec
+}  // namespace mapengine::lint

@@ -6,7 +6,7 @@
 // Example:
 //   Diagnostics diagnostics;
 //   spec::Project project = spec::load_project({"mappings/"}, diagnostics);
-//   spec::check_project(project, diagnostics);
+//   lint::check_project(project, diagnostics);
 //
 // Rules only report on project.mappings (the files being linted); context mappings and migrated
 // tables are used to resolve names.
@@ -23,24 +23,25 @@
 #include "engine/spec/diagnostic.h"
 #include "engine/spec/mapping_spec.h"
 
-namespace mapengine::spec {
+namespace mapengine::lint {
 
 // Every rule below, on every mapping of the project, plus the cross-file rules.
-void check_project(const Project& project, Diagnostics& diagnostics);
+void check_project(const spec::Project& project, Diagnostics& diagnostics);
 
 // unknown-transform, bad-transform-argument (and the transform library's other rules): compiles
 // each column's pipeline with ColumnPipeline::compile.
-void check_transforms(const MappingSpec& mapping, Diagnostics& diagnostics);
+void check_transforms(const spec::MappingSpec& mapping, Diagnostics& diagnostics);
 // missing-legacy-key, legacy-key-arity, id-map-needs-id, conflict-needs-columns,
 // batch-size-range, duplicate-target-column, namespace-needs-uuid-v5, key-not-selected.
-void check_mapping_shape(const MappingSpec& mapping, Diagnostics& diagnostics);
+void check_mapping_shape(const spec::MappingSpec& mapping, Diagnostics& diagnostics);
 // unknown-lookup-table, lookup-needs-match, self-reference-policy, deferred-lookup,
 // default-needs-value.
-void check_lookups(const MappingSpec& mapping, const Project& project, Diagnostics& diagnostics);
+void check_lookups(const spec::MappingSpec& mapping, const spec::Project& project,
+                   Diagnostics& diagnostics);
 // duplicate-table, duplicate-name (across every loaded file).
-void check_duplicates(const Project& project, Diagnostics& diagnostics);
+void check_duplicates(const spec::Project& project, Diagnostics& diagnostics);
 // unknown-dependency, dependency-cycle (via plan::make_plan).
-void check_dependencies(const Project& project, Diagnostics& diagnostics);
+void check_dependencies(const spec::Project& project, Diagnostics& diagnostics);
 
 // The output column names of a simple `SELECT a, t.b, c AS d FROM ...` (unquoted names folded to
 // lower case, as PostgreSQL does); nullopt when the select list is not that simple (`*`,
@@ -56,4 +57,4 @@ struct LintRule {
 std::span<const LintRule> lint_rules();
 const LintRule* find_lint_rule(std::string_view id);
 
-}  // namespace mapengine::spec
+}  // namespace mapengine::lint

@@ -1,4 +1,4 @@
-#include "engine/spec/semantic_rules.h"
+#include "engine/lint/semantic_rules.h"
 
 #include <fmt/format.h>
 
@@ -13,7 +13,16 @@
 #include "engine/spec/schema_validator.h"
 #include "engine/transform/pipeline.h"
 
-namespace mapengine::spec {
+namespace mapengine::lint {
+
+using spec::ColumnSpec;
+using spec::Generate;
+using spec::LookupSpec;
+using spec::MappingSpec;
+using spec::MigratedTable;
+using spec::MissPolicy;
+using spec::Project;
+using spec::WriteMode;
 namespace {
 
 // batch_size above this holds locks and WAL for long; a warning, not an error.
@@ -26,7 +35,7 @@ std::string list_text(const std::vector<std::string>& names) {
 }
 
 std::string hint(std::string_view word, const std::vector<std::string>& candidates) {
-  std::string best = closest_name(word, candidates);
+  std::string best = spec::closest_name(word, candidates);
   return best.empty() ? std::string() : fmt::format("; did you mean `{}`?", best);
 }
 
@@ -636,4 +645,4 @@ const LintRule* find_lint_rule(std::string_view id) {
   return nullptr;
 }
 
-}  // namespace mapengine::spec
+}  // namespace mapengine::lint

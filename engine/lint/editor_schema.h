@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-namespace mapengine::spec {
+namespace mapengine::lint {
 
 // The JSON Schema of every form a step can take, one or two per registered transform (a bare
 // name, and a map whose first key is the name), in registry order.
@@ -28,4 +28,4 @@ std::string editor_schema_text();
 // `json` formatted as editor_schema_text formats it.
 std::string format_schema(const nlohmann::ordered_json& json);
 
-}  // namespace mapengine::spec
+}  // namespace mapengine::lint

@@ -16,7 +16,7 @@
 #include <set>
 #include <sstream>
 
-#include "engine/spec/semantic_rules.h"
+#include "engine/lint/semantic_rules.h"
 #include "engine/spec/spec_loader.h"
 #include "tests/support/test_database.h"
 
@@ -60,7 +60,7 @@ CaseResult lint_case(const fs::path& rule_dir, const std::string& case_file) {
   }
   Diagnostics diagnostics;
   auto project = mapengine::spec::load_project({(dir / case_file).string()}, diagnostics);
-  mapengine::spec::check_project(project, diagnostics);
+  mapengine::lint::check_project(project, diagnostics);
   diagnostics.sort();
   CaseResult result;
   std::string prefix = dir.string() + "/";
@@ -95,7 +95,7 @@ TEST_CASE("lint fixtures: each fail.yaml reports exactly expected.txt, each pass
     std::string rule = dir.filename().string();
     SECTION(rule) {
       INFO("rule folder: " << dir.string());
-      CHECK(mapengine::spec::find_lint_rule(rule) != nullptr);
+      CHECK(mapengine::lint::find_lint_rule(rule) != nullptr);
       REQUIRE(fs::exists(dir / "fail.yaml"));
       REQUIRE(fs::exists(dir / "pass.yaml"));
 
@@ -133,7 +133,7 @@ TEST_CASE("lint: every rule lint can report is documented in docs/mapping-spec.m
   size_t section = docs.find("## Lint rules");
   REQUIRE(section != std::string::npos);
   std::string rules_section = docs.substr(section);
-  for (const auto& rule : mapengine::spec::lint_rules()) {
+  for (const auto& rule : mapengine::lint::lint_rules()) {
     INFO(rule.id);
     CHECK(rules_section.find("`" + std::string(rule.id) + "`") != std::string::npos);
   }
@@ -156,7 +156,7 @@ TEST_CASE("lint: every offline rule has a fixture folder", "[lint]") {
                                                   "db-legacy-key-type",
                                                   "db-padded-char-lookup",
                                                   "schema"};
-  for (const auto& rule : mapengine::spec::lint_rules()) {
+  for (const auto& rule : mapengine::lint::lint_rules()) {
     std::string id(rule.id);
     if (tested_elsewhere.count(id) > 0) continue;
     INFO(id);

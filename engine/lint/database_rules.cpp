@@ -1,4 +1,4 @@
-#include "engine/spec/database_rules.h"
+#include "engine/lint/database_rules.h"
 
 #include <fmt/format.h>
 
@@ -15,7 +15,13 @@
 #include "engine/plan/dependency_plan.h"
 #include "engine/spec/schema_validator.h"
 
-namespace mapengine::spec {
+namespace mapengine::lint {
+
+using spec::ColumnSpec;
+using spec::LookupSpec;
+using spec::MappingSpec;
+using spec::MigratedTable;
+using spec::Project;
 namespace {
 
 const SourceLocation& spot_or(const MappingSpec& mapping, const std::string& path,
@@ -25,7 +31,7 @@ const SourceLocation& spot_or(const MappingSpec& mapping, const std::string& pat
 }
 
 std::string hint(std::string_view word, const std::vector<std::string>& candidates) {
-  std::string best = closest_name(word, candidates);
+  std::string best = spec::closest_name(word, candidates);
   return best.empty() ? std::string() : fmt::format("; did you mean `{}`?", best);
 }
 
@@ -589,4 +595,4 @@ void check_databases(const Project& project, const std::vector<std::string>& nam
   check_key_types(project, source, target, diagnostics);
 }
 
-}  // namespace mapengine::spec
+}  // namespace mapengine::lint
