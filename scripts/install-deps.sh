@@ -8,7 +8,7 @@ packages=(
   libpq-dev libyaml-cpp-dev libfmt-dev libspdlog-dev catch2 libcli11-dev
   nlohmann-json3-dev libvalijson-dev libre2-dev libssl-dev libhowardhinnant-date-dev libabsl-dev
   tzdata postgresql-15 postgresql-contrib pgbouncer openssl clang libclang-rt-14-dev
-  procps util-linux bc time
+  procps util-linux bc time tmux
   help2man debootstrap
 )
 

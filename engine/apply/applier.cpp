@@ -22,6 +22,7 @@
 #include "engine/common/log.h"
 #include "engine/common/retry.h"
 #include "engine/pg/connection.h"
+#include "engine/source/source_reader.h"
 #include "engine/state/mapping_reset.h"
 #include "engine/state/reject_summary.h"
 #include "engine/state/run_store.h"
@@ -245,6 +246,16 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
   std::vector<std::thread> threads;
   std::optional<ProgressDisplay> display;
   if (show_progress) {
+    // The overall line's total over the whole plan: the planner's estimate of every mapping's
+    // rows until the mapping itself counts them. Progress only: a failure here is ignored.
+    try {
+      pg::Connection source(options.source_url, "source");
+      for (size_t i = 0; i < plan.steps.size(); ++i) {
+        progress[i].total_estimated = true;
+        progress[i].total = estimate_source_rows(source, plan.steps[i].mapping->source_query);
+      }
+    } catch (const std::exception&) {
+    }
     display.emplace(progress, log_format() == LogFormat::kText && isatty(STDERR_FILENO));
   }
 
@@ -388,28 +399,38 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
 }
 
 std::string format_summary(const ApplySummary& summary) {
-  // The first column is as wide as the longest mapping name, so that long names keep the
-  // figures in their columns.
-  size_t name_width = 26;
-  for (const auto& r : summary.results) name_width = std::max(name_width, r.name.size());
-  auto line = [&](std::string_view name, std::string_view status, long long read,
-                  long long written, long long rejected, long long skipped, double seconds) {
-    return fmt::format("{:<{}} {:<12} {:>11} {:>11} {:>9} {:>9} {:>8.1f}\n", name, name_width,
-                       status, group_digits(read), group_digits(written), group_digits(rejected),
-                       group_digits(skipped), seconds);
+  // Each column is as wide as its widest cell, so that long names keep the figures in their
+  // columns and short ones keep the table within a narrow terminal.
+  struct Row {
+    std::string cells[7];
   };
-  std::string out = fmt::format("{:<{}} {:<12} {:>11} {:>11} {:>9} {:>9} {:>8}\n", "mapping",
-                                name_width, "status", "read", "written", "rejected", "skipped",
-                                "seconds");
+  std::vector<Row> rows;
+  rows.push_back({{"mapping", "status", "read", "written", "rejected", "skipped", "seconds"}});
+  auto add = [&](std::string_view name, std::string_view status, long long read,
+                 long long written, long long rejected, long long skipped, double seconds) {
+    rows.push_back({{std::string(name), std::string(status), group_digits(read),
+                     group_digits(written), group_digits(rejected), group_digits(skipped),
+                     fmt::format("{:.1f}", seconds)}});
+  };
   long long read = 0, written = 0, rejected = 0, skipped = 0;
   for (const auto& r : summary.results) {
-    out += line(r.name, r.status, r.read, r.written, r.rejected, r.skipped, r.seconds);
+    add(r.name, r.status, r.read, r.written, r.rejected, r.skipped, r.seconds);
     read += r.read;
     written += r.written;
     rejected += r.rejected;
     skipped += r.skipped;
   }
-  out += line("total", summary.status, read, written, rejected, skipped, summary.seconds);
+  add("total", summary.status, read, written, rejected, skipped, summary.seconds);
+  size_t width[7] = {};
+  for (const Row& row : rows) {
+    for (int c = 0; c < 7; ++c) width[c] = std::max(width[c], row.cells[c].size());
+  }
+  std::string out;
+  for (const Row& row : rows) {
+    out += fmt::format("{:<{}}  {:<{}}", row.cells[0], width[0], row.cells[1], width[1]);
+    for (int c = 2; c < 7; ++c) out += fmt::format("  {:>{}}", row.cells[c], width[c]);
+    out += '\n';
+  }
   return out;
 }
 

@@ -1,21 +1,59 @@
 #include "engine/common/log.h"
 
-#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/base_sink.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 
 #include "engine/common/secrets.h"
 
 namespace mapengine {
 namespace {
+
 std::atomic<LogFormat> g_format{LogFormat::kText};
+LiveArea* g_live_area = nullptr;  // guarded by console_mutex()
+
+// REQUIRES: console_mutex() held.
+void write_above_live_area(std::string_view text) {
+  std::string out;
+  if (g_live_area != nullptr) out += g_live_area->erase_text();
+  out += text;
+  if (g_live_area != nullptr) out += g_live_area->redraw_text();
+  std::fwrite(out.data(), 1, out.size(), stderr);
+  std::fflush(stderr);
+}
+
+// spdlog's stderr sink, writing above the live area.
+class ConsoleSink : public spdlog::sinks::base_sink<std::mutex> {
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t formatted;
+    formatter_->format(msg, formatted);
+    std::lock_guard lock(console_mutex());
+    write_above_live_area(std::string_view(formatted.data(), formatted.size()));
+  }
+  void flush_() override { std::fflush(stderr); }
+};
+
+}  // namespace
+
+std::mutex& console_mutex() {
+  static std::mutex mutex;
+  return mutex;
+}
+
+void set_live_area(LiveArea* area) { g_live_area = area; }
+
+void print_to_stderr(std::string_view text) {
+  std::lock_guard lock(console_mutex());
+  write_above_live_area(text);
 }
 
 void configure_logging(LogFormat format, bool verbose) {
   g_format = format;
-  auto logger = spdlog::stderr_logger_mt("mapengine");
-  logger->set_pattern(format == LogFormat::kJson ? "%v" : "%H:%M:%S %^%l%$ %v");
+  auto logger = std::make_shared<spdlog::logger>("mapengine", std::make_shared<ConsoleSink>());
+  logger->set_pattern(format == LogFormat::kJson ? "%v" : "%H:%M:%S %l %v");
   logger->set_level(verbose ? spdlog::level::debug : spdlog::level::info);
   spdlog::set_default_logger(logger);
 }
@@ -38,14 +76,8 @@ void log_event(spdlog::level::level_enum level, std::string_view event, std::str
                     line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
     return;
   }
-  std::string suffix;
-  for (auto it = fields.begin(); it != fields.end(); ++it) {
-    suffix += ' ';
-    suffix += it.key();
-    suffix += '=';
-    suffix += it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
-  }
-  spdlog::log(level, "{}", redact_known_secrets(std::string(text) + suffix));
+  // The message names its values; the fields are for JSON readers.
+  spdlog::log(level, "{}", redact_known_secrets(std::string(text)));
 }
 
 }  // namespace mapengine
