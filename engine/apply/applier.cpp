@@ -437,8 +437,9 @@ std::string format_summary(const ApplySummary& summary) {
 std::string format_reject_summary(const MappingResult& result) {
   const state::RejectSummary& rejects = result.reject_summary;
   if (rejects.groups.empty()) return "";
+  // The rows the groups hold: a failed re-run's own counters may be 0 while its rejects are not.
   std::string out = fmt::format("\n{}: {} rejected rows, by rule and column:\n", result.name,
-                                group_digits(result.rejected));
+                                group_digits(rejects.rows_total));
   for (const auto& group : rejects.groups) {
     out += fmt::format("  {} {}: {} rows\n", group.rule,
                        group.column.empty() ? "(row)" : group.column, group_digits(group.rows));

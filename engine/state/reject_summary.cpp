@@ -26,7 +26,7 @@ g AS (
          json_agg(json_build_array(legacy_key, value, reason) ORDER BY reject_id)
            FILTER (WHERE n <= $3) AS examples
   FROM r GROUP BY rule, column_name)
-SELECT rule, column_name, rows, examples::text, count(*) OVER ()
+SELECT rule, column_name, rows, examples::text, count(*) OVER (), sum(rows) OVER ()
 FROM g ORDER BY rows DESC, first LIMIT $4)sql",
                                 {mapping, std::to_string(run_id), std::to_string(example_limit),
                                  std::to_string(group_limit)});
@@ -37,6 +37,7 @@ FROM g ORDER BY rows DESC, first LIMIT $4)sql",
     group.column = std::string(rows.value(r, 1));
     group.rows = std::stoll(std::string(rows.value(r, 2)));
     summary.groups_total = std::stoll(std::string(rows.value(r, 4)));
+    summary.rows_total = std::stoll(std::string(rows.value(r, 5)));
     auto examples = nlohmann::json::parse(rows.value(r, 3), nullptr, false);
     if (examples.is_array()) {
       for (const auto& e : examples) {

@@ -23,6 +23,7 @@ struct RejectGroup {
 struct RejectSummary {
   std::vector<RejectGroup> groups;  // the largest first, at most the limit asked for
   long long groups_total = 0;       // groups in all
+  long long rows_total = 0;         // rejected rows in all groups
 };
 
 // The rejects of `mapping`: of the run `run_id` only, or (run_id 0) every reject it holds since

@@ -139,6 +139,8 @@ TEST_CASE("a mapping over its declared max_rejects is refused again on every re-
   INFO(again.out);
   CHECK(again.exit_code == 1);
   CHECK(again.out.find("max_rejects exceeded: 2 rows rejected of 20 read") != std::string::npos);
+  // The reasons of the rows it holds, although this run rejected none of them itself.
+  CHECK(again.out.find("parts: 2 rejected rows, by rule and column:") != std::string::npos);
   CHECK(again.out.find("succeeded") == std::string::npos);
   CHECK(f.target.scalar("SELECT status FROM mapengine.mappings") != "complete");
   CHECK(f.target.scalar("SELECT status FROM mapengine.runs ORDER BY run_id DESC LIMIT 1") ==
