@@ -99,7 +99,7 @@ Fields fields_of(const ProgressLine& line) {
   f.column[kRate] = fmt::format("{}/s", group_digits(static_cast<long long>(line.rate)));
   f.column[kRejected] = fmt::format("rej {}", group_digits(line.rejected));
   double eta = (line.rate > 0 && total >= 0) ? double(total - line.read) / line.rate : -1;
-  f.column[kEta] = "ETA " + format_duration(eta);
+  f.column[kEta] = fmt::format("ETA {}", format_duration(eta));
   return f;
 }
 
@@ -183,14 +183,15 @@ std::vector<std::string> format_progress_lines(const std::vector<ProgressLine>& 
     if (chosen->bar) {
       int filled = f.fraction >= 0 ? static_cast<int>(bar_width * f.fraction) : 0;
       std::string done(filled, '#'), left(bar_width - filled, '.');
-      plain += " [" + done + left + "]";
-      shown += color && filled > 0 ? " [\033[32m" + done + "\033[0m" + left + "]"
-                                   : " [" + done + left + "]";
+      // fmt, not `" [" + text`: GCC 12 at -O2 reports a false -Wrestrict there (bug 105651).
+      plain += fmt::format(" [{}{}]", done, left);
+      shown += color && filled > 0 ? fmt::format(" [\033[32m{}\033[0m{}]", done, left)
+                                   : fmt::format(" [{}{}]", done, left);
     }
     for (Column c : chosen->columns) {
-      std::string text = " " + (c == kRejected || c == kEta
-                                    ? pad_right(f.column[c], column_width[c])
-                                    : pad_left(f.column[c], column_width[c]));
+      std::string text = fmt::format(" {}", c == kRejected || c == kEta
+                                                 ? pad_right(f.column[c], column_width[c])
+                                                 : pad_left(f.column[c], column_width[c]));
       plain += text;
       shown += text;
     }
