@@ -9,7 +9,7 @@
 #include "engine/cli/cli_common.h"
 #include "engine/cli/commands.h"
 #include "engine/common/error.h"
-#include "engine/common/secrets.h"
+#include "engine/common/log.h"
 #include "engine/spec/schema_validator.h"
 
 namespace mapengine::cli {
@@ -47,20 +47,38 @@ std::string_view permanent_cause(std::string_view sqlstate) {
 
 }  // namespace
 
-int database_failure_exit(const std::string& sqlstate, bool permanent, bool resumable) {
+ErrorExit error_exit(ErrorKind kind, const std::string& sqlstate, bool permanent,
+                     bool resumable) {
+  switch (kind) {
+    case ErrorKind::kUsage: return {kExitUsage, ""};
+    case ErrorKind::kConflict: return {kExitConflict, ""};
+    case ErrorKind::kInterrupted: return {kExitInterrupted, ""};
+    case ErrorKind::kDatabase:
+    case ErrorKind::kConnection: break;
+    default: return {kExitFindings, ""};
+  }
   std::string kept = resumable ? "; committed batches are kept" : "";
   if (permanent) {
-    fmt::print(stderr,
-               "mapengine: retrying cannot help (SQLSTATE {}): {}. Then run the same command "
-               "again{}.\n",
-               sqlstate, permanent_cause(sqlstate), kept);
-    return kExitPermanent;
+    return {kExitPermanent,
+            fmt::format("mapengine: retrying cannot help (SQLSTATE {}): {}. Then run the same "
+                        "command again{}.",
+                        sqlstate, permanent_cause(sqlstate), kept)};
   }
-  if (resumable) {
-    fmt::print(stderr,
-               "mapengine: committed batches are kept; run the same command again to resume.\n");
-  }
-  return kExitDatabase;
+  return {kExitDatabase,
+          resumable
+              ? "mapengine: committed batches are kept; run the same command again to resume."
+              : ""};
+}
+
+void print_error_exit(std::string_view message, const std::string& sqlstate,
+                      const ErrorExit& exit) {
+  std::string text = fmt::format("mapengine: error: {}", message);
+  if (!exit.advice.empty()) text += "\n" + exit.advice;
+  print_event(spdlog::level::err, "error", text,
+              {{"error", std::string(message)},
+               {"sqlstate", sqlstate},
+               {"exit_code", exit.code},
+               {"advice", exit.advice}});
 }
 
 int run(int argc, char** argv) {
@@ -108,16 +126,9 @@ int run(int argc, char** argv) {
       try {
         return runner();
       } catch (const Error& e) {
-        fmt::print(stderr, "mapengine: error: {}\n", redact_known_secrets(e.what()));
-        switch (e.kind()) {
-          case ErrorKind::kUsage: return kExitUsage;
-          case ErrorKind::kConflict: return kExitConflict;
-          case ErrorKind::kDatabase:
-          case ErrorKind::kConnection:
-            return database_failure_exit(e.sqlstate(), e.is_permanent(), false);
-          case ErrorKind::kInterrupted: return kExitInterrupted;
-          default: return kExitFindings;
-        }
+        ErrorExit exit = error_exit(e.kind(), e.sqlstate(), e.is_permanent(), false);
+        print_error_exit(e.what(), e.sqlstate(), exit);
+        return exit.code;
       }
     }
   }

@@ -2,11 +2,14 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 
 #include "engine/apply/applier.h"
 #include "engine/apply/progress_display.h"
+#include "engine/apply/summary_json.h"
+#include "engine/cli/build_info.h"
 #include "engine/cli/cli_common.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/interrupt.h"
@@ -31,24 +34,34 @@ struct ApplyFlags {
   bool async_commit = false;
   std::string retry_for = "60s";
   std::optional<int> retries;
+  std::string summary_json;  // --summary-json FILE
 };
 
 // After a dry run: per mapping, why rows were rejected (grouped, with examples), rows the
 // sample could not rehearse, and why a mapping would stop a real apply or did not run.
 void print_rehearsal(const ApplySummary& summary) {
   for (const auto& result : summary.results) {
-    if (!result.message.empty()) fmt::print("\n{}: {}\n", result.name, result.message);
-    fmt::print("{}", format_reject_summary(result));
+    std::string text;
+    if (!result.message.empty()) text += fmt::format("\n{}: {}\n", result.name, result.message);
+    text += format_reject_summary(result);
     for (const auto& [column, rows] : result.outside_sample) {
-      fmt::print(
+      text += fmt::format(
           "\n{}: {} rows not rehearsed: column {} looks up a parent row that exists in the "
           "source but is outside the upstream mapping's sample (not a data error)\n",
           result.name, group_digits(rows), column);
     }
     if (!result.sample.empty()) {
-      fmt::print("\n{}: sample of transformed rows (COPY text)\n", result.name);
-      for (const auto& row : result.sample) fmt::print("  {}\n", row);
+      text += fmt::format("\n{}: sample of transformed rows (COPY text)\n", result.name);
+      for (const auto& row : result.sample) text += fmt::format("  {}\n", row);
     }
+    if (text.empty()) continue;
+    text.pop_back();
+    print_event(spdlog::level::info, "rehearsal", text,
+                {{"table", result.name},
+                 {"message", result.message},
+                 {"outside_sample", result.outside_sample},
+                 {"sample", result.sample}},
+                stdout);
   }
 }
 
@@ -73,16 +86,200 @@ void check_databases_first(const spec::Project& project, const ApplyOptions& opt
                  "same findings)");
 }
 
+// Which databases, before anything is written: a wrong .env must be seen, not discovered.
+void print_databases(const ApplyOptions& options) {
+  std::string source = redact_conninfo(options.source_url);
+  std::string target = redact_conninfo(options.target_url);
+  print_event(spdlog::level::info, "databases",
+              fmt::format("source: {}\ntarget: {}", source, target),
+              {{"source", source}, {"target", target}});
+}
+
 void print_plan(const plan::Plan& plan) {
   std::string text = "plan:";
+  nlohmann::json steps = nlohmann::json::array();
   for (const auto& step : plan.steps) {
-    text += fmt::format("\n  {}. {} -> {}{}", &step - &plan.steps[0] + 1, step.mapping->name,
+    long long order = &step - &plan.steps[0] + 1;
+    text += fmt::format("\n  {}. {} -> {}{}", order, step.mapping->name,
                         step.mapping->table.display(),
                         step.depends_on.empty()
                             ? ""
                             : fmt::format(" (after {})", fmt::join(step.depends_on, ", ")));
+    steps.push_back({{"order", order},
+                     {"mapping", step.mapping->name},
+                     {"table", step.mapping->table.display()},
+                     {"depends_on", step.depends_on}});
   }
-  fmt::print(stderr, "{}\n", text);
+  print_event(spdlog::level::info, "plan", text, {{"steps", steps}});
+}
+
+// How the run ends: its exit code and the closing line, decided before anything is printed or
+// written (the summary file records the exit code).
+struct Ending {
+  ErrorExit exit{kExitOk, ""};
+  bool error = false;  // the closing line is print_error_exit's, of summary.error
+  std::string event;   // otherwise the closing line's event and text (none when empty)
+  std::string text;
+};
+
+Ending ending_of(const ApplySummary& summary, bool dry_run) {
+  Ending end;
+  if (summary.status == "interrupted") {
+    end.exit.code = kExitInterrupted;
+    end.event = "interrupted";
+    end.text = dry_run ? "mapengine: interrupted; the dry run was rolled back."
+                       : "mapengine: interrupted. Every committed batch is kept; run the same "
+                         "command again to resume.";
+    return end;
+  }
+  if (summary.status == "failed") {
+    end.exit = error_exit(static_cast<ErrorKind>(summary.error_kind), summary.error_sqlstate,
+                          summary.error_permanent, !dry_run);
+    end.error = true;
+    return end;
+  }
+  if (!dry_run) {
+    if (summary.status == "rejects") {
+      end.exit.code = kExitFindings;
+      end.event = "rejects";
+      end.text =
+          "mapengine: every table finished, but rejected rows need attention (see above).";
+    }
+    return end;
+  }
+  long long over = 0, rejects = 0;
+  for (const auto& result : summary.results) {
+    over += result.status == "over-limit" ? 1 : 0;
+    rejects += result.status == "rejects" ? 1 : 0;
+  }
+  if (over > 0) {
+    end.exit.code = kExitFindings;
+    end.event = "rejects";
+    end.text = fmt::format(
+        "mapengine: {} mapping(s) would exceed max_rejects; a real apply would stop at the "
+        "first of them.",
+        over);
+  } else if (rejects > 0) {
+    end.exit.code = kExitFindings;
+    end.event = "rejects";
+    end.text = fmt::format(
+        "mapengine: {} mapping(s) reject rows without declaring max_rejects; a real apply would "
+        "finish every table and exit 1 (see above).",
+        rejects);
+  }
+  return end;
+}
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+SummaryContext summary_context(bool dry_run, int exit_code, double started_at) {
+  SummaryContext context;
+  context.version = version_line();
+  context.dry_run = dry_run;
+  context.exit_code = exit_code;
+  context.started_at = started_at;
+  context.finished_at = now_seconds();
+  return context;
+}
+
+// --summary-json: the document, written whole or not at all (a reader never sees half a file).
+void write_summary_file(const std::string& path, const ApplySummary& summary, bool dry_run,
+                        int exit_code, double started_at) {
+  write_file_atomically(
+      path,
+      summary_to_json(summary, summary_context(dry_run, exit_code, started_at)).dump(2) + "\n");
+}
+
+int run_apply(const ApplyFlags& flags, double started_at, std::optional<plan::Plan>& planned) {
+  if (flags.options.retry_rejects && (flags.options.restart || flags.options.dry_run)) {
+    throw Error::usage("--retry-rejects cannot be combined with --restart or --dry-run");
+  }
+  spec::Project project = load_checked_project(flags.paths);
+  Diagnostics diagnostics;
+  planned = plan::make_plan(project, diagnostics);
+  const plan::Plan& plan = *planned;
+  ConnectionConfig connections = flags.connections.resolve(true, true);
+  ApplyOptions options = flags.options;
+  options.source_url = connections.source;
+  options.target_url = connections.target;
+  options.transaction.synchronous_commit = !flags.async_commit;
+  options.retry.budget = parse_duration(flags.retry_for, "--retry-for");
+  if (flags.retries) {
+    options.retry.max_attempts = *flags.retries;
+    log_event(spdlog::level::warn, "deprecated",
+              "--retries is deprecated: it caps the retries of each piece of work, within the "
+              "--retry-for budget; use --retry-for alone");
+  }
+  print_databases(options);
+  print_plan(plan);
+  const std::atomic<bool>& interrupted = install_interrupt_handler();
+  options.retry.interrupted = &interrupted;
+  bool progress = !flags.no_progress;
+  ApplySummary summary;
+  {
+    pg::WaitWatcher watcher(&interrupted);
+    check_databases_first(project, options);
+    if (options.dry_run) {
+      print_event(spdlog::level::info, "dry_run",
+                  fmt::format("dry run: rehearsing in one target transaction that is rolled back "
+                              "at the end; one mapping at a time, one range each (--jobs and "
+                              "--parallel are ignored){}",
+                              options.sample > 0
+                                  ? fmt::format("; the first {} rows of each mapping",
+                                                group_digits(options.sample))
+                                  : ""),
+                  {{"sample", options.sample}});
+    }
+    summary = apply(project, plan, options, &interrupted, progress);
+  }
+
+  Ending end = ending_of(summary, options.dry_run);
+  std::string write_failure;
+  if (!flags.summary_json.empty()) {
+    try {
+      write_summary_file(flags.summary_json, summary, options.dry_run, end.exit.code,
+                         started_at);
+    } catch (const Error& e) {
+      write_failure = e.what();
+    }
+  }
+
+  std::string table = format_summary(summary);
+  if (!options.dry_run) table += format_reject_reasons(summary);
+  table.pop_back();
+  print_event(spdlog::level::info, "apply_summary", table,
+              {{"summary", summary_to_json(summary, summary_context(options.dry_run,
+                                                                    end.exit.code, started_at))}},
+              stdout);
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  log_event(spdlog::level::info, "apply_done",
+            fmt::format("apply {} in {:.1f} s; peak memory {} MiB", summary.status,
+                        summary.seconds, usage.ru_maxrss / 1024),
+            {{"status", summary.status},
+             {"seconds", summary.seconds},
+             {"max_rss_kib", usage.ru_maxrss}});
+  if (options.dry_run) {
+    print_rehearsal(summary);
+    print_event(spdlog::level::info, "dry_run_done",
+                "\ndry run: nothing was written (the rehearsal's transaction was rolled back).",
+                nlohmann::json::object(), stdout);
+  }
+  if (end.error) {
+    print_error_exit(summary.error, summary.error_sqlstate, end.exit);
+  } else if (!end.event.empty()) {
+    print_event(end.exit.code == kExitInterrupted ? spdlog::level::warn : spdlog::level::err,
+                end.event, end.text, {{"exit_code", end.exit.code}});
+  }
+  if (!write_failure.empty()) {
+    ErrorExit exit{end.exit.code == kExitOk ? kExitFindings : end.exit.code, ""};
+    print_error_exit(write_failure, "", exit);
+    return exit.code;
+  }
+  return end.exit.code;
 }
 
 }  // namespace
@@ -141,6 +338,10 @@ Runner add_apply_command(CLI::App& app) {
                   "lookup that does not fit is queried per batch")
       ->transform(CLI::AsSizeValue(false));
   sub->add_flag("--no-progress", flags->no_progress, "no live progress display");
+  sub->add_option("--summary-json", flags->summary_json,
+                  "write the run's result (run id, status, exit code, error, per-mapping counts, "
+                  "reject groups and timings) to FILE as JSON, also when the run fails")
+      ->type_name("FILE");
   sub->footer(
       "Exit codes: 0 done; 1 lint or lint --db errors, rejects that need attention (over "
       "max_rejects, 0 unless declared) or another failure; 2 usage error; 3 a decision is "
@@ -152,115 +353,39 @@ Runner add_apply_command(CLI::App& app) {
 
   return [flags] {
     flags->log.configure();
-    if (flags->options.retry_rejects && (flags->options.restart || flags->options.dry_run)) {
-      throw Error::usage("--retry-rejects cannot be combined with --restart or --dry-run");
-    }
-    spec::Project project = load_checked_project(flags->paths);
-    Diagnostics diagnostics;
-    plan::Plan plan = plan::make_plan(project, diagnostics);
-    ConnectionConfig connections = flags->connections.resolve(true, true);
-    ApplyOptions options = flags->options;
-    options.source_url = connections.source;
-    options.target_url = connections.target;
-    options.transaction.synchronous_commit = !flags->async_commit;
-    options.retry.budget = parse_duration(flags->retry_for, "--retry-for");
-    if (flags->retries) {
-      options.retry.max_attempts = *flags->retries;
-      log_event(spdlog::level::warn, "deprecated",
-                "--retries is deprecated: it caps the retries of each piece of work, within the "
-                "--retry-for budget; use --retry-for alone");
-    }
-    // Which databases, before anything is written: a wrong .env must be seen, not discovered.
-    fmt::print(stderr, "source: {}\ntarget: {}\n", redact_conninfo(options.source_url),
-               redact_conninfo(options.target_url));
-    print_plan(plan);
-    const std::atomic<bool>& interrupted = install_interrupt_handler();
-    options.retry.interrupted = &interrupted;
-    bool progress = !flags->no_progress;
-    ApplySummary summary;
-    {
-      pg::WaitWatcher watcher(&interrupted);
-      check_databases_first(project, options);
-      if (options.dry_run) {
-        fmt::print(stderr,
-                   "dry run: rehearsing in one target transaction that is rolled back at the "
-                   "end; one mapping at a time, one range each (--jobs and --parallel are "
-                   "ignored){}\n",
-                   options.sample > 0 ? fmt::format("; the first {} rows of each mapping",
-                                                    group_digits(options.sample))
-                                      : "");
-      }
-      summary = apply(project, plan, options, &interrupted, progress);
-    }
-    fmt::print("{}", format_summary(summary));
-    if (!options.dry_run) fmt::print("{}", format_reject_reasons(summary));
-    struct rusage usage {};
-    getrusage(RUSAGE_SELF, &usage);
-    log_event(spdlog::level::info, "apply_done",
-              fmt::format("apply {} in {:.1f} s; peak memory {} MiB", summary.status,
-                          summary.seconds, usage.ru_maxrss / 1024),
-              {{"status", summary.status},
-               {"seconds", summary.seconds},
-               {"max_rss_kib", usage.ru_maxrss}});
-    if (options.dry_run) {
-      print_rehearsal(summary);
-      fmt::print("\ndry run: nothing was written (the rehearsal's transaction was rolled back).\n");
-      if (summary.status == "interrupted") {
-        fmt::print(stderr, "mapengine: interrupted; the dry run was rolled back.\n");
-        return kExitInterrupted;
-      }
-      if (summary.status == "failed") {
-        fmt::print(stderr, "mapengine: error: {}\n", redact_known_secrets(summary.error));
-        auto kind = static_cast<ErrorKind>(summary.error_kind);
-        if (kind == ErrorKind::kConnection || kind == ErrorKind::kDatabase) {
-          return database_failure_exit(summary.error_sqlstate, summary.error_permanent, false);
+    double started_at = now_seconds();
+    std::optional<plan::Plan> planned;
+    try {
+      return run_apply(*flags, started_at, planned);
+    } catch (const Error& e) {
+      // The summary file is written on failure too, with the exit code the error gives.
+      if (!flags->summary_json.empty()) {
+        ApplySummary failed;
+        failed.status = e.kind() == ErrorKind::kInterrupted ? "interrupted" : "failed";
+        failed.error = e.what();
+        failed.error_kind = static_cast<int>(e.kind());
+        failed.error_sqlstate = e.sqlstate();
+        failed.error_permanent = e.is_permanent();
+        failed.seconds = now_seconds() - started_at;
+        if (planned) {
+          for (const auto& step : planned->steps) {
+            MappingResult result;
+            result.name = step.mapping->name;
+            result.table = step.mapping->table.display();
+            result.status = "skipped";
+            failed.results.push_back(std::move(result));
+          }
         }
-        if (kind == ErrorKind::kConflict) return kExitConflict;
-        return kExitFindings;
+        int code = error_exit(e.kind(), e.sqlstate(), e.is_permanent(), false).code;
+        try {
+          write_summary_file(flags->summary_json, failed, flags->options.dry_run, code,
+                             started_at);
+        } catch (const Error& write_error) {
+          log_event(spdlog::level::err, "summary_not_written", write_error.what());
+        }
       }
-      long long over = 0, rejects = 0;
-      for (const auto& result : summary.results) {
-        over += result.status == "over-limit" ? 1 : 0;
-        rejects += result.status == "rejects" ? 1 : 0;
-      }
-      if (over > 0) {
-        fmt::print(stderr,
-                   "mapengine: {} mapping(s) would exceed max_rejects; a real apply would stop "
-                   "at the first of them.\n",
-                   over);
-        return kExitFindings;
-      }
-      if (rejects > 0) {
-        fmt::print(stderr,
-                   "mapengine: {} mapping(s) reject rows without declaring max_rejects; a real "
-                   "apply would finish every table and exit 1 (see above).\n",
-                   rejects);
-        return kExitFindings;
-      }
-      return kExitOk;
+      throw;
     }
-    if (summary.status == "interrupted") {
-      fmt::print(stderr,
-                 "mapengine: interrupted. Every committed batch is kept; run the same command "
-                 "again to resume.\n");
-      return kExitInterrupted;
-    }
-    if (summary.status == "failed") {
-      fmt::print(stderr, "mapengine: error: {}\n", redact_known_secrets(summary.error));
-      auto kind = static_cast<ErrorKind>(summary.error_kind);
-      if (kind == ErrorKind::kConnection || kind == ErrorKind::kDatabase) {
-        return database_failure_exit(summary.error_sqlstate, summary.error_permanent, true);
-      }
-      if (kind == ErrorKind::kConflict) return kExitConflict;
-      return kExitFindings;
-    }
-    if (summary.status == "rejects") {
-      fmt::print(stderr,
-                 "mapengine: every table finished, but rejected rows need attention (see "
-                 "above).\n");
-      return kExitFindings;
-    }
-    return kExitOk;
   };
 }
 

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
 #include <string_view>
 
 #include "engine/common/error.h"
@@ -89,9 +91,34 @@ void hide_command_line_passwords(int argc, char** argv) {
   }
 }
 
+void write_file_atomically(const std::string& path, const std::string& text) {
+  const std::string temporary = fmt::format("{}.tmp{}", path, getpid());
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) throw Error::io(fmt::format("cannot write {}", temporary));
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, path, ec);
+  if (ec) {
+    std::filesystem::remove(temporary, ec);
+    throw Error::io(fmt::format("cannot write {}: {}", path, ec.message()));
+  }
+}
+
 void stop_on_errors(Diagnostics& diagnostics, std::string_view what, std::string_view then) {
   diagnostics.sort();
-  for (const auto& d : diagnostics.items()) fmt::print(stderr, "{}\n", d.to_string());
+  for (const auto& d : diagnostics.items()) {
+    bool error = d.severity == Severity::kError;
+    print_event(error ? spdlog::level::err : spdlog::level::warn, "diagnostic", d.to_string(),
+                {{"file", d.where.file},
+                 {"line", d.where.line},
+                 {"column", d.where.column},
+                 {"severity", error ? "error" : "warning"},
+                 {"rule", d.rule},
+                 {"message", d.message}});
+  }
   if (diagnostics.has_errors()) {
     throw Error(ErrorKind::kSpec, fmt::format("{} {}: {}", diagnostics.error_count(), what, then));
   }

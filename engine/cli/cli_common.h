@@ -45,6 +45,10 @@ void hide_command_line_passwords(int argc, char** argv);
 // Error(kSpec) when there are errors. Warnings are printed and allowed.
 spec::Project load_checked_project(const std::vector<std::string>& paths);
 
+// Writes `text` to `path` through a temporary file in the same folder and a rename, so that a
+// reader sees the old file or the whole new one. Throws Error(kIo).
+void write_file_atomically(const std::string& path, const std::string& text);
+
 // Prints the findings (sorted) to stderr; when there are errors, throws Error(kSpec): "N
 // <what>: <then>".
 void stop_on_errors(Diagnostics& diagnostics, std::string_view what, std::string_view then);

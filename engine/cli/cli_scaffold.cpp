@@ -49,22 +49,6 @@ spec::Project load_folder(const std::string& folder, const std::string& output) 
   return project;
 }
 
-void write_atomically(const std::string& path, const std::string& text) {
-  const std::string temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw Error::io(fmt::format("cannot write {}", temporary));
-  }
-  std::error_code ec;
-  fs::rename(temporary, path, ec);
-  if (ec) {
-    fs::remove(temporary, ec);
-    throw Error::io(fmt::format("cannot write {}: {}", path, ec.message()));
-  }
-}
-
 int run_scaffold(const ScaffoldFlags& flags) {
   if (!flags.output.empty() && fs::exists(flags.output) && !flags.force) {
     throw Error::conflict(fmt::format(
@@ -120,7 +104,7 @@ int run_scaffold(const ScaffoldFlags& flags) {
     std::fflush(stdout);
     return kExitOk;
   }
-  write_atomically(flags.output, text);
+  write_file_atomically(flags.output, text);
   fmt::print(
       stderr, "mapengine scaffold: wrote {}: {}; then run `mapengine lint {}`\n", flags.output,
       draft.todos == 0

@@ -11,6 +11,10 @@
 #include <CLI/CLI.hpp>
 
 #include <functional>
+#include <string>
+#include <string_view>
+
+#include "engine/common/error.h"
 
 namespace mapengine::cli {
 
@@ -22,9 +26,19 @@ inline constexpr int kExitDatabase = 4;
 inline constexpr int kExitPermanent = 5;
 inline constexpr int kExitInterrupted = 130;
 
-// For an Error of kind kDatabase or kConnection: prints what to do next to stderr and returns
-// kExitPermanent or kExitDatabase. `resumable`: committed batches are kept (apply).
-int database_failure_exit(const std::string& sqlstate, bool permanent, bool resumable);
+// How a command ends on an error of `kind`: the exit code and, for a database or connection
+// failure, what to do next (one sentence; empty for other kinds). `resumable`: committed
+// batches are kept (apply).
+struct ErrorExit {
+  int code = kExitFindings;
+  std::string advice;
+};
+ErrorExit error_exit(ErrorKind kind, const std::string& sqlstate, bool permanent,
+                     bool resumable);
+// Prints "mapengine: error: <message>" and the advice to stderr; with JSON logs, one `error`
+// event (msg, sqlstate, exit_code, advice) instead.
+void print_error_exit(std::string_view message, const std::string& sqlstate,
+                      const ErrorExit& exit);
 
 // Parses argv and runs the chosen subcommand; returns the process exit code.
 int run(int argc, char** argv);

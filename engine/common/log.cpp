@@ -60,24 +60,46 @@ void configure_logging(LogFormat format, bool verbose) {
 
 LogFormat log_format() { return g_format; }
 
+namespace {
+
+std::string json_line(spdlog::level::level_enum level, std::string_view event,
+                      std::string_view text, const nlohmann::json& fields) {
+  nlohmann::json line = {
+      {"ts", std::chrono::duration<double>(
+                 std::chrono::system_clock::now().time_since_epoch()).count()},
+      {"level", spdlog::level::to_string_view(level).data()},
+      {"event", event},
+      {"msg", text}};
+  for (auto it = fields.begin(); it != fields.end(); ++it) line[it.key()] = it.value();
+  return redact_known_secrets(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+}  // namespace
+
 void log_event(spdlog::level::level_enum level, std::string_view event, std::string_view text,
                const nlohmann::json& fields) {
   if (!spdlog::default_logger()->should_log(level)) return;
   if (g_format == LogFormat::kJson) {
-    nlohmann::json line = {
-        {"ts", std::chrono::duration<double>(
-                   std::chrono::system_clock::now().time_since_epoch()).count()},
-        {"level", spdlog::level::to_string_view(level).data()},
-        {"event", event},
-        {"msg", text}};
-    for (auto it = fields.begin(); it != fields.end(); ++it) line[it.key()] = it.value();
-    spdlog::log(level, "{}",
-                redact_known_secrets(
-                    line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));
+    spdlog::log(level, "{}", json_line(level, event, text, fields));
     return;
   }
   // The message names its values; the fields are for JSON readers.
   spdlog::log(level, "{}", redact_known_secrets(std::string(text)));
+}
+
+void print_event(spdlog::level::level_enum level, std::string_view event, std::string_view text,
+                 const nlohmann::json& fields, std::FILE* text_stream) {
+  if (g_format == LogFormat::kJson) {
+    print_to_stderr(json_line(level, event, text, fields) + "\n");
+    return;
+  }
+  std::string line = redact_known_secrets(text) + "\n";
+  if (text_stream == stderr) {
+    print_to_stderr(line);
+  } else {
+    std::fwrite(line.data(), 1, line.size(), text_stream);
+    std::fflush(text_stream);
+  }
 }
 
 }  // namespace mapengine

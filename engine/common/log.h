@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -28,6 +29,14 @@ LogFormat log_format();
 
 void log_event(spdlog::level::level_enum level, std::string_view event, std::string_view text,
                const nlohmann::json& fields = nlohmann::json::object());
+
+// Output a person reads as written (the databases, the plan, the summary table, the final
+// error): in text mode `text` and a newline go to `text_stream` as they are, with no time or
+// level; in JSON mode they are one event on stderr like log_event's (never filtered by level),
+// so that every line of a JSON-log run parses. `text` may span lines.
+void print_event(spdlog::level::level_enum level, std::string_view event, std::string_view text,
+                 const nlohmann::json& fields = nlohmann::json::object(),
+                 std::FILE* text_stream = stderr);
 
 // Lines kept at the bottom of stderr while they are shown. Its functions are called with
 // console_mutex() held.
