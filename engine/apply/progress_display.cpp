@@ -207,6 +207,12 @@ std::vector<std::string> format_progress_lines(const std::vector<ProgressLine>& 
   return out;
 }
 
+std::chrono::milliseconds plain_interval() {
+  const char* ms = std::getenv("MAPENGINE_PROGRESS_INTERVAL_MS");
+  long long value = ms != nullptr ? std::atoll(ms) : 0;
+  return std::chrono::milliseconds(value > 0 ? value : 10000);
+}
+
 ProgressDisplay::ProgressDisplay(const std::deque<MappingProgress>& progress, bool live)
     : progress_(progress),
       live_(live),
@@ -241,7 +247,7 @@ void ProgressDisplay::stop() {
 
 void ProgressDisplay::loop() {
   std::unique_lock lock(mutex_);
-  auto interval = live_ ? std::chrono::milliseconds(250) : std::chrono::milliseconds(10000);
+  auto interval = live_ ? std::chrono::milliseconds(250) : plain_interval();
   while (!wake_.wait_for(lock, interval, [&] { return stopping_; })) {
     if (live_) {
       draw();

@@ -4,12 +4,14 @@
 // width (read at every redraw): the mapping name is cut and columns are dropped rather than
 // wrapped. Log lines are written above it (engine/common/log.h), and it erases itself when it
 // stops. When stderr is not a terminal (or logs are JSON) it logs a progress event per running
-// mapping and an overall one every 10 seconds instead. Colour unless NO_COLOR is set.
+// mapping and an overall one every 10 seconds instead (MAPENGINE_PROGRESS_INTERVAL_MS changes
+// the interval). Colour unless NO_COLOR is set.
 //
 // Thread-safety: the display runs its own thread; it only reads the atomic counters.
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -67,6 +69,9 @@ class ProgressDisplay : private LiveArea {
   std::vector<int> frame_columns_;
   std::thread thread_;
 };
+
+// The interval of the plain progress events: MAPENGINE_PROGRESS_INTERVAL_MS, or 10 s.
+std::chrono::milliseconds plain_interval();
 
 // "12,345"
 std::string group_digits(long long value);

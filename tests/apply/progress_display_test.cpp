@@ -1,10 +1,12 @@
 // The live progress display: its lines fit any terminal width, and on a real terminal (tmux) an
 // apply of the nine-table example leaves no progress line behind, keeps every log line whole
-// and never draws a line wider than the terminal.
+// and never draws a line wider than the terminal, also when Ctrl-C stops it; without a terminal
+// it logs progress events at its interval.
 #include "engine/apply/progress_display.h"
 
 #include <catch2/catch.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <unistd.h>
 
 #include <chrono>
@@ -39,6 +41,19 @@ std::vector<ProgressLine> sample_mappings() {
               false, false, 1234, 123456};
   lines[2] = {"files", 10, -1, false, false, 3, 0};
   return lines;
+}
+
+// A source of `rows` parts, written 1,000 per batch: long enough to watch.
+void make_long_table(MigrationFixture& f, int rows) {
+  f.source.exec(fmt::format("CREATE TABLE parts (id int PRIMARY KEY, name text);"
+                            "INSERT INTO parts SELECT g, 'part ' || g FROM generate_series(1, {}) g;",
+                            rows));
+  f.target.exec("CREATE TABLE parts (id uuid PRIMARY KEY, legacy_id int UNIQUE NOT NULL, "
+                "name text NOT NULL);");
+  f.write_file("parts.yaml", "version: 1\ntable: public.parts\nsource: { query: \"SELECT id, "
+                             "name FROM parts\", key: id }\ntarget: { legacy_key: legacy_id }\n"
+                             "batch_size: 1000\ncolumns:\n  id: { generate: uuid_v5 }\n"
+                             "  legacy_id: id\n  name: name\n");
 }
 
 }  // namespace
@@ -158,6 +173,86 @@ TEST_CASE("the live display of apply under tmux at 80 columns fits and leaves no
 TEST_CASE("the live display of apply under tmux at 200 columns fits and leaves no stale line",
           "[progress][examples]") {
   check_apply_under_tmux(200);
+}
+
+
+TEST_CASE("Ctrl-C during apply under tmux leaves no progress line behind", "[progress]") {
+  if (run_shell("command -v tmux > /dev/null").exit_code != 0) {
+    WARN("tmux is not installed (scripts/install-deps.sh installs it): terminal test skipped");
+    return;
+  }
+  MigrationFixture f;
+  make_long_table(f, 400000);
+  std::string socket = fmt::format("mapengine-test-{}-int", getpid());
+  std::string tmux = "tmux -L " + socket;
+  std::string command =
+      fmt::format("cd {} && env {} {} apply parts.yaml; echo \"exit=$?\"; sleep 600",
+                  shell_quote(f.dir), f.env(), shell_quote(MAPENGINE_BINARY));
+  REQUIRE(run_shell(fmt::format("{} -f /dev/null new-session -d -x 80 -y 20 {}", tmux,
+                                shell_quote(command)))
+              .exit_code == 0);
+  // Once batches are committed and the display has drawn a few frames, press Ctrl-C.
+  bool started = f.wait_for_batches(3, std::chrono::seconds(60));
+  std::this_thread::sleep_for(std::chrono::milliseconds(800));
+  std::string before = run_shell(tmux + " capture-pane -p -J -S -").out;
+  run_shell(tmux + " send-keys C-c");
+  std::string screen;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::minutes(2);
+  while (std::chrono::steady_clock::now() < deadline) {
+    screen = run_shell(tmux + " capture-pane -p -J -S -").out;
+    if (screen.find("exit=") != std::string::npos) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  run_shell(tmux + " kill-server");
+  INFO("the terminal before Ctrl-C:\n" << before);
+  INFO("the terminal after the run:\n" << screen);
+  REQUIRE(started);
+  CHECK(std::regex_search(before, std::regex("\\[[#.]{10,}\\]")));  // the display was drawn
+  CHECK(screen.find("exit=130") != std::string::npos);
+  int notices = 0;
+  for (const auto& line : lines_of(screen)) {
+    INFO(line);
+    CHECK_FALSE(std::regex_search(line, std::regex("\\[[#.]{10,}\\]")));
+    CHECK(line.find("ETA ") == std::string::npos);
+    size_t notice = line.find("mapengine: stopping after the current batch");
+    if (notice != std::string::npos) {
+      ++notices;
+      // Its own line: at most the terminal's echo of Ctrl-C before it.
+      CHECK((notice == 0 || line.substr(0, notice) == "^C"));
+    }
+  }
+  CHECK(notices == 1);
+}
+
+TEST_CASE("without a terminal apply logs progress events at the configured interval",
+          "[progress]") {
+  MigrationFixture f;
+  make_long_table(f, 100000);
+  CommandResult r =
+      f.run("apply --log-format json parts.yaml", "MAPENGINE_PROGRESS_INTERVAL_MS=50");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  int progress = 0, totals = 0;
+  for (const auto& line : lines_of(r.out)) {
+    INFO(line);
+    nlohmann::json event;
+    REQUIRE_NOTHROW(event = nlohmann::json::parse(line));
+    if (event["event"] == "progress") {
+      ++progress;
+      CHECK(event["table"] == "parts");
+      CHECK(event["rows"].get<long long>() >= 0);
+      CHECK(event["rows"].get<long long>() <= 100000);
+      CHECK(event.contains("total"));
+      CHECK(event.contains("rows_per_second"));
+    }
+    if (event["event"] == "progress_total") {
+      ++totals;
+      CHECK(event["msg"].get<std::string>().find("mappings done: ") != std::string::npos);
+      CHECK(event.contains("rows"));
+    }
+  }
+  CHECK(progress >= 1);
+  CHECK(totals >= 1);
 }
 
 }  // namespace mapengine::testing
