@@ -3,10 +3,12 @@
 #include <fstream>
 #include <memory>
 
+#include "engine/cli/build_info.h"
 #include "engine/cli/cli_common.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/interrupt.h"
 #include "engine/common/error.h"
+#include "engine/common/secrets.h"
 #include "engine/pg/connection.h"
 #include "engine/plan/dependency_plan.h"
 #include "engine/report/markdown_report.h"
@@ -84,6 +86,9 @@ Runner add_report_command(CLI::App& app) {
     ConnectionConfig connections = flags->connections.resolve(false, true);
     pg::Connection target(connections.target, "target");
     report::MigrationReport report = report::load_report(target, project ? &*project : nullptr);
+    report.version = version_line();
+    report.source = redact_conninfo(connections.source);
+    report.target_url = redact_conninfo(connections.target);
     std::string text = flags->format == "json"
                            ? report::to_json(report).dump(
                                  2, ' ', false, nlohmann::json::error_handler_t::replace) +

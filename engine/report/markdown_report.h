@@ -1,7 +1,9 @@
-// The migration report as markdown for GitHub: a verdict first, then one table of tables in
-// dependency order, the order itself, the mapping files' checksums, the runs, and a section per
-// table with its run history, top reject reasons and latest validation. No line is longer than
-// 120 characters; long reasons and messages are cut with "…".
+// The migration report as markdown for GitHub: the tool's version and the databases, a verdict,
+// one table of tables in dependency order, time and throughput (a table of bars and a Mermaid
+// chart), the order itself and its graph (Mermaid), the tables migrated earlier, the id map, the
+// mapping files' checksums, the runs, and a section per table with its run history, top reject
+// reasons and latest validation. Table lines are at most 120 characters: run messages are cut
+// with "…", never a path or a reject reason (those are listed whole).
 //
 // Thread-safety: pure function.
 #pragma once

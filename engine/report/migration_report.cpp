@@ -49,7 +49,9 @@ void load_tables(pg::Connection& target, MigrationReport& report) {
       "SELECT m.mapping, m.table_schema || '.' || m.table_name, m.file, m.checksum, m.status, "
       "{}, {}, sum(c.rows_read), sum(c.rows_written), sum(c.rows_rejected), "
       "sum(c.rows_skipped), (SELECT count(*) FROM mapengine.rejects r WHERE r.mapping = "
-      "m.mapping), {} FROM mapengine.mappings m LEFT JOIN mapengine.checkpoints c ON "
+      "m.mapping), {}, array_to_json(m.legacy_key_columns)::text, m.id_column, "
+      "(SELECT count(*) FROM mapengine.pending_refs p WHERE p.mapping = m.mapping) "
+      "FROM mapengine.mappings m LEFT JOIN mapengine.checkpoints c ON "
       "c.mapping = m.mapping GROUP BY m.mapping ORDER BY m.started_at NULLS LAST, m.mapping",
       ts("m.started_at"), ts("m.completed_at"),
       // State layout 1 recorded no limit: judge as undeclared.
@@ -69,6 +71,16 @@ void load_tables(pg::Connection& target, MigrationReport& report) {
     t.skipped = number(rows, r, 10);
     t.reject_records = number(rows, r, 11);
     if (!rows.is_null(r, 12)) t.max_rejects = text(rows, r, 12);
+    auto columns = nlohmann::json::parse(text(rows, r, 13), nullptr, false);
+    if (columns.is_array()) {
+      for (const auto& c : columns) {
+        if (c.is_string()) t.legacy_key_columns.push_back(c.get<std::string>());
+      }
+    }
+    t.id_column = text(rows, r, 14);
+    t.waiting_refs = number(rows, r, 15);
+    // Complete, but its deferred references still wait: not done, whatever the record says.
+    if (t.status == "complete" && t.waiting_refs > 0) t.status = "waiting";
     report.tables.push_back(std::move(t));
   }
 }
@@ -145,7 +157,8 @@ ranked AS (
   SELECT g.*, row_number() OVER (PARTITION BY mapping ORDER BY n DESC, first) AS rank,
          count(*) OVER (PARTITION BY mapping) AS groups
   FROM g)
-SELECT mapping, rule, column_name, reason_group, n, examples::text, groups
+SELECT mapping, rule, column_name, reason_group, n, examples::text, groups,
+       (SELECT reason FROM mapengine.rejects x WHERE x.reject_id = ranked.first)
 FROM ranked WHERE rank <= {top} ORDER BY mapping, rank)sql",
                               fmt::arg("group", kReasonGroupSql), fmt::arg("top", kTopReasons)));
   for (int r = 0; r < rows.rows(); ++r) {
@@ -156,6 +169,7 @@ FROM ranked WHERE rank <= {top} ORDER BY mapping, rank)sql",
     reason.column = text(rows, r, 2);
     reason.reason = text(rows, r, 3);
     reason.rows = number(rows, r, 4);
+    reason.first = text(rows, r, 7);
     auto examples = nlohmann::json::parse(text(rows, r, 5), nullptr, false);
     if (examples.is_array()) {
       for (const auto& e : examples) {
@@ -203,22 +217,73 @@ void load_validations(pg::Connection& target, MigrationReport& report) {
   }
 }
 
-// Orders the tables by the mapping files' dependency plan and compares checksums.
-void order_tables(MigrationReport& report, const spec::Project* given) {
-  std::optional<spec::Project> recorded;
-  const spec::Project* files = given;
-  if (files == nullptr) {
-    std::vector<std::string> paths;
-    for (const auto& t : report.tables) {
-      std::error_code ec;
-      if (!t.file.empty() && std::filesystem::is_regular_file(t.file, ec)) paths.push_back(t.file);
-    }
-    if (!paths.empty()) {
-      Diagnostics ignored;
-      recorded = spec::load_project(paths, ignored);
-      files = &*recorded;
-    }
+// The entries of the mapengine.id_maps view per mapping (the view presents every id map).
+void load_id_maps(pg::Connection& target, MigrationReport& report) {
+  if (target.exec("SELECT to_regclass('mapengine.id_maps') IS NOT NULL").value(0, 0) != "t") {
+    return;
   }
+  pg::Result rows =
+      target.exec("SELECT mapping, count(*) FROM mapengine.id_maps GROUP BY mapping");
+  for (int r = 0; r < rows.rows(); ++r) {
+    if (TableReport* t = find_table(report, rows.value(r, 0))) t->id_map_entries = number(rows, r, 1);
+  }
+  for (auto& t : report.tables) {
+    if (!t.id_map_entries) t.id_map_entries = 0;
+  }
+}
+
+// Time spent applying: every apply run's duration, and the rows written over it.
+void load_throughput(pg::Connection& target, MigrationReport& report) {
+  pg::Result row = target.exec(fmt::format(
+      "SELECT COALESCE(sum(extract(epoch FROM finished_at - started_at)), 0), count(*), {}, {} "
+      "FROM mapengine.runs WHERE command = 'apply' AND finished_at IS NOT NULL",
+      ts("min(started_at)"), ts("max(finished_at)")));
+  Throughput& t = report.throughput;
+  t.apply_seconds = seconds(row, 0, 0).value_or(0);
+  t.apply_runs = number(row, 0, 1);
+  t.first_started = text(row, 0, 2);
+  t.last_finished = text(row, 0, 3);
+  long long written = 0;
+  for (const auto& table : report.tables) written += table.written;
+  t.rows_per_second = t.apply_seconds > 0 ? double(written) / t.apply_seconds : 0;
+}
+
+// The tables the mapping files declare as migrated before mapengine, with their rows now.
+void load_migrated(pg::Connection& target, MigrationReport& report, const spec::Project* files) {
+  if (files == nullptr) return;
+  for (const auto& m : files->migrated) {
+    MigratedTableReport t;
+    t.name = m.name;
+    t.table = m.table.display();
+    t.legacy_key_columns = m.legacy_key_columns;
+    if (target.exec("SELECT to_regclass($1) IS NOT NULL", {m.table.quoted()}).value(0, 0) ==
+        "t") {
+      t.rows = std::stoll(std::string(
+          target.exec(fmt::format("SELECT count(*) FROM {}", m.table.quoted())).value(0, 0)));
+    }
+    report.migrated.push_back(std::move(t));
+  }
+}
+
+// The mapping files the report reads: those given, or those recorded at apply time that still
+// exist (loaded into `recorded`). nullptr when there are none.
+const spec::Project* files_of(const MigrationReport& report, const spec::Project* given,
+                              std::optional<spec::Project>& recorded) {
+  if (given != nullptr) return given;
+  std::vector<std::string> paths;
+  for (const auto& t : report.tables) {
+    std::error_code ec;
+    if (!t.file.empty() && std::filesystem::is_regular_file(t.file, ec)) paths.push_back(t.file);
+  }
+  if (paths.empty()) return nullptr;
+  Diagnostics ignored;
+  recorded = spec::load_project(paths, ignored);
+  return &*recorded;
+}
+
+// Orders the tables by the mapping files' dependency plan and compares checksums.
+void order_tables(MigrationReport& report, const spec::Project* given,
+                  const spec::Project* files) {
   std::map<std::string, size_t> position;
   std::map<std::string, std::vector<std::string>> depends;
   std::map<std::string, spec::MappingSpec> now_given;
@@ -254,6 +319,17 @@ void order_tables(MigrationReport& report, const spec::Project* given) {
     t.order = static_cast<int>(i) + 1;
     if (auto it = depends.find(t.mapping); it != depends.end()) t.depends_on = it->second;
     auto now = now_given.find(t.mapping);
+    if (now != now_given.end() && files != nullptr) {
+      for (const auto& column : now->second.columns) {
+        if (!column.lookup || column.lookup->table.empty()) continue;
+        const spec::MigratedTable* migrated = files->find_migrated(column.lookup->table);
+        if (migrated != nullptr &&
+            std::find(t.migrated_lookups.begin(), t.migrated_lookups.end(), migrated->name) ==
+                t.migrated_lookups.end()) {
+          t.migrated_lookups.push_back(migrated->name);
+        }
+      }
+    }
     if (now != now_given.end()) {
       t.file_state =
           now->second.has_checksum(t.checksum) ? "unchanged" : "changed since applied";
@@ -272,7 +348,13 @@ void decide_verdict(MigrationReport& report) {
     v.written += t.written;
     v.rejected += t.rejected;
     v.skipped += t.skipped;
-    if (t.status != "complete") {
+    if (t.status == "waiting") {
+      v.complete = false;
+      ++incomplete;
+      v.issues.push_back(fmt::format(
+          "{}: {} deferred references wait for a mapping not applied yet; apply it to fill them",
+          t.mapping, t.waiting_refs));
+    } else if (t.status != "complete") {
       v.complete = false;
       ++incomplete;
       v.issues.push_back(
@@ -356,7 +438,12 @@ MigrationReport load_report(pg::Connection& target, const spec::Project* project
   load_runs(target, report);
   load_reject_reasons(target, report);
   load_validations(target, report);
-  order_tables(report, project);
+  load_id_maps(target, report);
+  load_throughput(target, report);
+  std::optional<spec::Project> recorded;
+  const spec::Project* files = files_of(report, project, recorded);
+  order_tables(report, project, files);
+  load_migrated(target, report, files);
   decide_verdict(report);
   return report;
 }
@@ -383,6 +470,7 @@ nlohmann::json to_json(const MigrationReport& report) {
       reasons.push_back({{"rule", r.rule},
                          {"column", r.column},
                          {"reason", r.reason},
+                         {"first_reason", r.first},
                          {"rows", r.rows},
                          {"examples", r.examples}});
     }
@@ -403,6 +491,7 @@ nlohmann::json to_json(const MigrationReport& report) {
                       {"mapping", t.mapping},
                       {"table", t.table},
                       {"depends_on", t.depends_on},
+                      {"migrated_lookups", t.migrated_lookups},
                       {"file", t.file},
                       {"checksum", t.checksum},
                       {"file_state", t.file_state},
@@ -417,6 +506,14 @@ nlohmann::json to_json(const MigrationReport& report) {
                       {"max_rejects", t.max_rejects ? json(*t.max_rejects) : json(nullptr)},
                       {"reject_reason_groups", t.reject_groups},
                       {"seconds", t.seconds},
+                      {"rows_per_second", t.seconds > 0 ? double(t.written) / t.seconds : 0.0},
+                      {"waiting_refs", t.waiting_refs},
+                      {"id_map",
+                       {{"kept_in", t.legacy_key_columns.empty() ? "mapengine.id_map"
+                                                                 : "table"},
+                        {"legacy_key_columns", t.legacy_key_columns},
+                        {"id_column", t.id_column},
+                        {"entries", t.id_map_entries ? json(*t.id_map_entries) : json(nullptr)}}},
                       {"runs", runs},
                       {"top_reject_reasons", reasons},
                       {"validation", validation}});
@@ -433,9 +530,27 @@ nlohmann::json to_json(const MigrationReport& report) {
                     {"host", r.host},
                     {"message", r.message}});
   }
+  json migrated = json::array();
+  for (const auto& m : report.migrated) {
+    migrated.push_back({{"name", m.name},
+                        {"table", m.table},
+                        {"legacy_key_columns", m.legacy_key_columns},
+                        {"rows", m.rows ? json(*m.rows) : json(nullptr)}});
+  }
+  const Throughput& tp = report.throughput;
   const Verdict& v = report.verdict;
   return {{"generated_at", report.generated_at},
+          {"version", report.version},
+          {"source", report.source},
+          {"target_url", report.target_url},
           {"target", report.target},
+          {"throughput",
+           {{"apply_seconds", tp.apply_seconds},
+            {"apply_runs", tp.apply_runs},
+            {"first_started", tp.first_started},
+            {"last_finished", tp.last_finished},
+            {"rows_per_second", tp.rows_per_second}}},
+          {"migrated_earlier", migrated},
           {"verdict",
            {{"ok", v.ok},
             {"complete", v.complete},

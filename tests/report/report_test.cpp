@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <sstream>
 #include <string>
 
@@ -134,14 +135,19 @@ TEST_CASE("the report of a two-table migration matches the recorded figures", "[
   // Rejects grouped by rule, column and reason, with examples; the pipe is escaped.
   long long lookups = std::stoll(f.target.scalar(
       "SELECT count(*) FROM mapengine.rejects WHERE mapping = 'parts' AND rule = 'lookup'"));
-  CHECK(contains(md, "| " + std::to_string(lookups) +
-                         " | lookup | maker_id | no public.makers "
-                         "row with legacy_code = … | 5 ('ghost\\|maker'), 20 ('M20'),"));
+  // A list item each, wrapped but never cut: the group, the whole first reason, examples.
+  std::string flat = std::regex_replace(md, std::regex("\n +"), " ");
+  CHECK(contains(flat, "- **" + std::to_string(lookups) +
+                           " rows**, rule `lookup`, column `maker_id`: no public.makers "
+                           "row with legacy_code = … - first: no public.makers row with "
+                           "legacy_code = ghost\\|maker - examples (legacy key): 5 ('ghost\\|maker'), "
+                           "20 ('M20'),"));
   CHECK(contains(md, "ghost\\|maker"));
-  // Cut to fit 120 characters (examples first); the JSON keeps the whole reason.
-  CHECK(contains(md,
-                 "| 4 | constraint | price | new row for relation \"parts\" violates check "
-                 "constraint \"parts_price_check\" (…)"));
+  CHECK(contains(flat,
+                 "- **4 rows**, rule `constraint`, column `price`: new row for relation "
+                 "\"parts\" violates check constraint \"parts_price_check\" (…) [SQLSTATE "
+                 "23514] - first: new row for relation \"parts\" violates check constraint "
+                 "\"parts_price_check\" ("));
   CHECK(contains(md, "| PASS | not_null [maker_id] | no NULL |"));
   for (const auto& line : lines_of(md)) {
     INFO(line);
@@ -218,4 +224,107 @@ TEST_CASE("the report of an empty target says nothing was migrated", "[report]")
   CHECK(json["verdict"]["ok"] == false);
   CHECK(json["verdict"]["headline"] == "Nothing has been migrated to this target yet.");
   CHECK(json["tables"].empty());
+}
+
+TEST_CASE("the report names the tool and databases, and shows throughput, the graph, the id map "
+          "and the tables migrated earlier",
+          "[report]") {
+  MigrationFixture f;
+  f.target.exec("CREATE TABLE vendors (id int PRIMARY KEY, legacy_id int);"
+                "INSERT INTO vendors SELECT g, g FROM generate_series(1, 3) g;");
+  f.write_file("_migrated.yaml",
+               "version: 1\nkind: migrated\ntables:\n  - { table: public.vendors, legacy_key: "
+               "legacy_id }\n");
+  migrate_catalog(f);
+  std::string env = "MAPENGINE_TARGET_URL=" +
+                    mapengine::testing::shell_quote(f.target.url() + " password=Sekr3tPw");
+  CommandResult r = f.run("report .", env);
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  const std::string& md = r.out;
+  CHECK(contains(md, " by mapengine "));
+  CHECK(contains(md, "- source: `"));
+  CHECK(contains(md, "- target: `"));
+  CHECK(contains(md, f.target.name()));
+  CHECK_FALSE(contains(md, "Sekr3tPw"));
+  CHECK(contains(md, "## Time and throughput\n"));
+  CHECK(std::regex_search(md, std::regex("\\d+ apply run\\(s\\) took [0-9.]+ s in all, from "
+                                         "\\d{4}-\\d\\d-\\d\\d")));
+  CHECK(std::regex_search(md, std::regex("\\| parts \\| 432 \\| [0-9.]+ s \\| [0-9,]+ \\| (█)+ \\|")));
+  CHECK(contains(md, "```mermaid\nxychart-beta\n"));
+  CHECK(contains(md, "  x-axis [\"makers\", \"parts\"]\n"));
+  CHECK(contains(md, "## Dependency graph\n"));
+  CHECK(contains(md, "```mermaid\nflowchart LR\n"));
+  CHECK(contains(md, "  n_makers --> n_parts\n"));
+  CHECK(contains(md, "## Tables migrated earlier\n"));
+  CHECK(contains(md, "| public.vendors | vendors | legacy_id | 3 |"));
+  CHECK(contains(md, "## Id map\n"));
+  CHECK(contains(md, "mapengine.id_maps"));
+  CHECK(contains(md, "| makers | public.makers (legacy_code) | id | 20 |"));
+  CHECK(contains(md, "| parts | public.parts (legacy_part_id) | id | 432 |"));
+  for (const auto& line : lines_of(md)) {
+    INFO(line);
+    CHECK(mapengine::report::display_width(line) <= 120);
+  }
+
+  CommandResult j = f.run("report --format json .", env);
+  INFO(j.out);
+  REQUIRE(j.exit_code == 0);
+  auto json = json_output(j.out);
+  CHECK(json["version"].get<std::string>().find("mapengine ") == 0);
+  CHECK(json["throughput"]["apply_runs"] == 2);
+  CHECK(json["throughput"]["rows_per_second"].get<double>() > 0);
+  CHECK(json["migrated_earlier"][0]["rows"] == 3);
+  CHECK(json["tables"][1]["id_map"]["entries"] == 432);
+  CHECK(json["tables"][1]["top_reject_reasons"][1]["first_reason"].get<std::string>().find(
+            "parts_price_check") != std::string::npos);
+}
+
+TEST_CASE("the report's file table never cuts a long path", "[report]") {
+  MigrationFixture f;
+  make_catalog(f);
+  std::string folder = f.dir + "/" + std::string(130, 'x');
+  REQUIRE(std::system(("mkdir -p " + folder + " && mv " + f.dir + "/*.yaml " + folder).c_str()) ==
+          0);
+  CommandResult applied = f.run("apply --no-progress " + folder);
+  INFO(applied.out);
+  REQUIRE(applied.exit_code == 1);  // parts is over its max_rejects: it does not matter here
+  CommandResult r = f.run("report " + folder);
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  CHECK(contains(r.out, "In `" + folder + "/`:"));
+  CHECK(contains(r.out, "| makers.yaml |"));
+  CHECK(contains(r.out, "| parts.yaml |"));
+}
+
+TEST_CASE("the report does not call a mapping whose deferred references wait complete",
+          "[report]") {
+  MigrationFixture f;
+  f.source.exec("CREATE TABLE makers (code text PRIMARY KEY);"
+                "INSERT INTO makers SELECT 'M' || g FROM generate_series(1, 3) g;"
+                "CREATE TABLE parts (id int PRIMARY KEY, maker_code text);"
+                "INSERT INTO parts SELECT g, 'M' || (g % 3 + 1) FROM generate_series(1, 9) g;");
+  f.target.exec("CREATE TABLE makers (id uuid PRIMARY KEY, legacy_code text UNIQUE NOT NULL);"
+                "CREATE TABLE parts (id uuid PRIMARY KEY, legacy_id int UNIQUE NOT NULL,"
+                " maker_id uuid);");
+  f.write_file("makers.yaml", "version: 1\ntable: makers\nsource: { query: \"SELECT code FROM "
+                              "makers\", key: code }\ntarget: { legacy_key: legacy_code }\n"
+                              "columns:\n  id: { generate: uuid_v5 }\n  legacy_code: code\n");
+  f.write_file("parts.yaml",
+               "version: 1\ntable: parts\nsource: { query: \"SELECT id, maker_code FROM parts\", "
+               "key: id }\ntarget: { legacy_key: legacy_id }\ncolumns:\n  id: { generate: "
+               "uuid_v5 }\n  legacy_id: id\n  maker_id: { from: maker_code, lookup: { table: "
+               "makers, deferred: true, on_missing: null } }\n");
+  CommandResult applied = f.run("apply --no-progress parts.yaml");
+  INFO(applied.out);
+  REQUIRE(applied.exit_code == 0);
+  REQUIRE(contains(applied.out, "waiting"));
+  CommandResult r = f.run("report .");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  CHECK(contains(r.out, "**NOT DONE**"));
+  CHECK(contains(r.out, "| 1 | parts | public.parts | waiting |"));
+  CHECK_FALSE(contains(r.out, "| parts | public.parts | complete |"));
+  CHECK(contains(r.out, "- parts: 9 deferred references wait for a mapping not applied yet"));
+  CHECK(contains(r.out, "- all tables complete: no"));
 }
