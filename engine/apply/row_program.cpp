@@ -186,6 +186,8 @@ Rejection RowProgram::column_value(const CompiledColumn& column,
   } else if (column.uuid_v5) {
     UuidText id = column.uuid_v5->make_text(table_display_, scratch.legacy_key);
     value.assign({id.data(), id.size()});
+  } else if (column.generate == spec::Generate::kUuidTimeOrdered) {
+    return time_ordered_id(column, fields, scratch, context, value);
   } else if (column.pipeline) {
     scratch.inputs.clear();
     for (int index : column.inputs) scratch.inputs.push_back(fields[static_cast<size_t>(index)]);
@@ -193,6 +195,34 @@ Rejection RowProgram::column_value(const CompiledColumn& column,
   } else {
     value = fields[static_cast<size_t>(column.inputs[0])];
   }
+  return std::nullopt;
+}
+
+Rejection RowProgram::time_ordered_id(const CompiledColumn& column,
+                                      const std::vector<Value>& fields, RowScratch& scratch,
+                                      const RowContext& context, Value& value) const {
+  std::optional<UuidText> id;
+  if (column.inputs.empty()) {
+    id = uuid_v7_now_text();
+  } else {
+    // The row's own time: its `from` column, through the column's transforms if any.
+    scratch.inputs.clear();
+    for (int index : column.inputs) scratch.inputs.push_back(fields[static_cast<size_t>(index)]);
+    if (column.pipeline) {
+      if (Rejection rejection = column.pipeline->run(scratch.inputs, value, context)) {
+        return rejection;
+      }
+    } else {
+      value = scratch.inputs[0];
+    }
+    std::string why;
+    id = value.is_null() ? uuid_v7_now_text() : uuid_v7_of_time_text(value.text(), why);
+    if (!id) {
+      return fmt::format("generate uuid_v7: '{}' is not a time the id can hold ({})", value.text(),
+                         why);
+    }
+  }
+  value.assign({id->data(), id->size()});
   return std::nullopt;
 }
 

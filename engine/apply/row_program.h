@@ -108,6 +108,9 @@ class RowProgram {
   // The value of `column` for this row before its lookup; a rejection when a transform refuses.
   Rejection column_value(const CompiledColumn& column, const std::vector<Value>& fields,
                          RowScratch& scratch, const RowContext& context, Value& value) const;
+  // generate: uuid_v7: of the load time, or of the row's `from` time (NULL: the load time).
+  Rejection time_ordered_id(const CompiledColumn& column, const std::vector<Value>& fields,
+                            RowScratch& scratch, const RowContext& context, Value& value) const;
 
   const spec::MappingSpec& mapping_;
   std::string table_display_;

@@ -38,6 +38,7 @@ std::string placeholders(std::string_view prefix, const std::vector<std::string>
 
 std::string column_source(const ExplainedColumn& c) {
   if (c.source == "generate") {
+    if (!c.from.empty()) return fmt::format("generate {} (time from {})", c.generate, list(c.from));
     return c.uuid_namespace.empty()
                ? fmt::format("generate {}", c.generate)
                : fmt::format("generate {} (namespace {})", c.generate, c.uuid_namespace);
@@ -232,6 +233,7 @@ std::string render_json(const MappingExplanation& e) {
     if (c.source == "value") col["value"] = c.value ? Json(*c.value) : Json(nullptr);
     if (c.source == "generate") {
       col["generate"] = c.generate;
+      if (!c.from.empty()) col["from"] = c.from;
       if (!c.uuid_namespace.empty()) col["namespace"] = c.uuid_namespace;
     }
     col["steps"] = Json::array();

@@ -71,7 +71,9 @@ ExplainedColumn explain_column(const spec::ColumnSpec& column, const spec::Mappi
   out.output = "any";
   if (column.generate != spec::Generate::kNone) {
     out.source = "generate";
-    out.generate = column.generate == spec::Generate::kUuidRandom ? "uuid" : "uuid_v5";
+    out.generate = column.generate == spec::Generate::kUuidRandom          ? "uuid"
+                   : column.generate == spec::Generate::kUuidTimeOrdered ? "uuid_v7"
+                                                                          : "uuid_v5";
     if (column.generate == spec::Generate::kUuidDeterministic) {
       out.uuid_namespace =
           column.uuid_namespace.empty() ? std::string(kMapengineNamespace) : column.uuid_namespace;
@@ -99,7 +101,10 @@ ExplainedColumn explain_column(const spec::ColumnSpec& column, const spec::Mappi
                            std::string(to_string(step.input)),
                            std::string(to_string(step.output))});
     }
-    out.output = std::string(to_string(pipeline->output_type()));
+    // A uuid_v7's pipeline makes the time its id holds.
+    if (column.generate == spec::Generate::kNone) {
+      out.output = std::string(to_string(pipeline->output_type()));
+    }
   }
   if (column.lookup) {
     out.lookup = explain_lookup(column, mapping, project);

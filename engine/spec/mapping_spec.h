@@ -47,11 +47,14 @@ struct LookupSpec {
   SourceLocation where;
 };
 
-enum class Generate { kNone, kUuidRandom, kUuidDeterministic };
+// uuid (v4), uuid_v5, uuid_v7. A kUuidTimeOrdered column may have `from` (and transforms): the
+// row's own time, which the id then holds instead of the load time.
+enum class Generate { kNone, kUuidRandom, kUuidDeterministic, kUuidTimeOrdered };
 
 struct ColumnSpec {
   std::string name;               // target column
-  std::vector<std::string> from;  // source columns (empty for constants and generated values)
+  std::vector<std::string> from;  // source columns (empty for constants and generated values
+                                  // but a uuid_v7's time)
   bool has_constant = false;
   std::optional<std::string> constant;  // value when has_constant (nullopt = NULL)
   Generate generate = Generate::kNone;

@@ -467,8 +467,11 @@ class Builder {
         column.generate = Generate::kUuidRandom;
       } else if (kind == "uuid_v5") {
         column.generate = Generate::kUuidDeterministic;
+      } else if (kind == "uuid_v7") {
+        column.generate = Generate::kUuidTimeOrdered;
       } else {
-        diagnostics_.error(at(generate), "schema-enum", "generate must be uuid or uuid_v5");
+        diagnostics_.error(at(generate), "schema-enum",
+                           "generate must be uuid, uuid_v5 or uuid_v7");
       }
     }
     if (YAML::Node ns = node["namespace"]) column.uuid_namespace = text(ns, "namespace").value_or("");
@@ -482,11 +485,14 @@ class Builder {
     if (YAML::Node lookup_node = node["lookup"]) {
       column.lookup = lookup(lookup_node, prefix + ".lookup");
     }
-    int sources = (column.from.empty() ? 0 : 1) + (column.has_constant ? 1 : 0) +
+    // `from` with uuid_v7 is the time the id holds, not a second source.
+    const bool timed = column.generate == Generate::kUuidTimeOrdered;
+    int sources = (column.from.empty() || timed ? 0 : 1) + (column.has_constant ? 1 : 0) +
                   (column.generate != Generate::kNone ? 1 : 0);
     if (sources != 1) {
       diagnostics_.error(at(node), "column-source",
-                         fmt::format("column {} needs exactly one of from, value, generate (has {})",
+                         fmt::format("column {} needs exactly one of from, value, generate (has {}; "
+                                     "only generate: uuid_v7 takes a from, its time)",
                                      name, sources));
     }
     return column;

@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <initializer_list>
 #include <memory>
 
 #include "engine/common/error.h"
+#include "engine/transform/civil_time.h"
 
 namespace mapengine {
 namespace {
@@ -111,7 +113,94 @@ UuidBytes parse_namespace(std::string_view text) {
   return *bytes;
 }
 
+UuidText text_of(const UuidBytes& bytes) {
+  UuidText text;
+  write_uuid(bytes, text.data());
+  return text;
+}
+
+uint64_t load_big_endian(const uint8_t* bytes, size_t size) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < size; ++i) value = value << 8 | bytes[i];
+  return value;
+}
+
+// The start of a millisecond's counter: 11 random bits, the 12th left clear so that at least
+// 2,048 ids of one millisecond count up before the counter rolls over.
+uint16_t counter_start(const uint8_t* two_random_bytes) {
+  return static_cast<uint16_t>(load_big_endian(two_random_bytes, 2) & 0x7FF);
+}
+
+// The last id of uuid_v7_now_text() in the process: unix milliseconds << 12 | counter.
+std::atomic<uint64_t> last_now_v7{0};
+
 }  // namespace
+
+UuidBytes uuid_v7_layout(int64_t unix_millis, uint16_t rand_a, uint64_t rand_b) {
+  UuidBytes bytes;
+  const auto millis = static_cast<uint64_t>(unix_millis);
+  for (size_t i = 0; i < 6; ++i) bytes[i] = static_cast<uint8_t>(millis >> (40 - 8 * i));
+  bytes[6] = static_cast<uint8_t>(0x70 | ((rand_a >> 8) & 0x0F));
+  bytes[7] = static_cast<uint8_t>(rand_a);
+  for (size_t i = 0; i < 8; ++i) bytes[8 + i] = static_cast<uint8_t>(rand_b >> (56 - 8 * i));
+  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3F) | 0x80);
+  return bytes;
+}
+
+std::optional<int64_t> uuid_v7_millis(const UuidBytes& bytes) {
+  if ((bytes[6] >> 4) != 7 || (bytes[8] & 0xC0) != 0x80) return std::nullopt;
+  return static_cast<int64_t>(load_big_endian(bytes.data(), 6));
+}
+
+UuidText uuid_v7_now_text() {
+  std::array<uint8_t, 10> random;
+  random_bytes(random.data(), random.size());
+  const auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  const uint64_t fresh = static_cast<uint64_t>(now) << 12 | counter_start(random.data() + 8);
+  uint64_t last = last_now_v7.load(std::memory_order_relaxed);
+  uint64_t next = 0;
+  do {
+    // A new millisecond starts its counter afresh; otherwise count on from the last id (into
+    // the time field when the counter is full), so that ids never go back.
+    next = (fresh >> 12) > (last >> 12) ? fresh : last + 1;
+  } while (!last_now_v7.compare_exchange_weak(last, next, std::memory_order_relaxed));
+  return text_of(uuid_v7_layout(static_cast<int64_t>(next >> 12),
+                                static_cast<uint16_t>(next & 0xFFF),
+                                load_big_endian(random.data(), 8)));
+}
+
+UuidText uuid_v7_at_text(int64_t unix_millis) {
+  struct LastTime {
+    int64_t millis = -1;
+    uint16_t counter = 0;
+  };
+  thread_local LastTime last;
+  std::array<uint8_t, 10> random;
+  random_bytes(random.data(), random.size());
+  if (unix_millis == last.millis && last.counter < 0xFFF) {
+    ++last.counter;
+  } else {
+    // A new time, or a full counter: the ids of this time made after it sort in any order.
+    last.millis = unix_millis;
+    last.counter = counter_start(random.data() + 8);
+  }
+  return text_of(uuid_v7_layout(unix_millis, last.counter, load_big_endian(random.data(), 8)));
+}
+
+std::optional<UuidText> uuid_v7_of_time_text(std::string_view text, std::string& why) {
+  std::optional<ParsedTime> parsed = parse_timestamp_text(text, why);
+  if (!parsed) return std::nullopt;
+  auto micros = parsed->local.time_since_epoch();
+  if (parsed->offset) micros -= *parsed->offset;
+  const int64_t millis = std::chrono::floor<std::chrono::milliseconds>(micros).count();
+  if (millis < 0 || millis > kUuidV7MaxMillis) {
+    why = "a version 7 UUID holds times from 1970-01-01 00:00 UTC on";
+    return std::nullopt;
+  }
+  return uuid_v7_at_text(millis);
+}
 
 std::optional<UuidBytes> parse_uuid(std::string_view text) {
   const bool dashed = text.size() == 36;

@@ -108,10 +108,13 @@ std::vector<ColumnPlan> plan_columns(const spec::MappingSpec& mapping, const Row
     plan.name = column.name;
     plan.program_index = i;
     const std::string& type = table.type_of(column.name);
-    if (column.generate == spec::Generate::kUuidRandom) {
+    if (column.generate == spec::Generate::kUuidRandom ||
+        column.generate == spec::Generate::kUuidTimeOrdered) {
       plan.how = Compare::kPresence;
       plan.target_expr = fmt::format("CASE WHEN {} IS NULL THEN NULL ELSE 'present' END", quoted);
-      notes.push_back(fmt::format("{}: random uuid, checked for presence only", column.name));
+      notes.push_back(fmt::format("{}: {} uuid, checked for presence only", column.name,
+                                  column.generate == spec::Generate::kUuidRandom ? "random"
+                                                                                 : "time-ordered"));
     } else if (column.lookup_target && column.lookup_target->self) {
       const LookupTarget& self = *column.lookup_target;
       plan.how = Compare::kSelfRef;
