@@ -28,6 +28,7 @@ struct ApplyOptions {
   int sample_rows = 5;         // dry run: transformed rows shown per mapping
   long long sample = 0;        // dry run: rows rehearsed per mapping, the first by key (0: all)
   bool consistent = false;     // read all sources from one exported snapshot
+  bool bulk = false;           // target.bulk: true for every mapping that does not set it
   // Memory for lookups loaded whole, shared by the mappings running at once; a lookup that
   // does not fit is queried per batch instead.
   long long lookup_memory_bytes = 512LL << 20;

@@ -12,6 +12,7 @@
 #include <unordered_set>
 
 #include "engine/apply/batch_builder.h"
+#include "engine/apply/bulk_load.h"
 #include "engine/apply/reject_retry.h"
 #include "engine/apply/row_program.h"
 #include "engine/apply/self_reference_resolver.h"
@@ -506,6 +507,7 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
     return result;
   }
 
+  BulkLoad bulk(mapping, options, rehearsal != nullptr, run.run_id, run.owner);
   try {
     if (options.retry_rejects) {
       if (applied_checksum && *applied_checksum != mapping.checksum) {
@@ -574,6 +576,8 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
                 fmt::format("{}: resuming after the last committed batch", mapping.name),
                 {{"table", mapping.name}});
     }
+    on_target(target, options, mapping, "setting definitions aside for a bulk load",
+              [&](pg::Connection& c) { bulk.begin(c); });
     for (const auto& r : ranges) {
       shared.rejected_before += r.rejected;
       shared.read_before += r.read;
@@ -606,6 +610,8 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
                       : fmt::format("{}: interrupted; every committed batch is kept",
                                     mapping.name));
     }
+    on_target(target, options, mapping, "re-creating the definitions set aside",
+              [&](pg::Connection& c) { bulk.finish(c, result.message); });
     // Every row is read: the whole life's rejects against a declared limit, also when the
     // batch that exceeded it was the last (a re-run must not complete such a mapping). A
     // rehearsal goes on past the limit and reports it.
@@ -619,8 +625,9 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
       on_target(target, options, mapping, "resolving self-references", [&](pg::Connection& c) {
         SelfReferenceOutcome refs = resolve_self_references(c, program);
         if (refs.unresolved > 0) {
-          result.message = fmt::format("{} self-references found no row and were left NULL",
-                                       refs.unresolved);
+          std::string note = fmt::format("{} self-references found no row and were left NULL",
+                                         refs.unresolved);
+          result.message = result.message.empty() ? note : result.message + "; " + note;
         }
       });
     }
@@ -672,6 +679,7 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
     std::string status = e.kind() == ErrorKind::kInterrupted ? "interrupted" : "failed";
     try {
       if (!target.is_ok() && !target.held()) target = pg::Connection(options.target_url, "target");
+      bulk.abandon(target);
       state::release_lease(target, mapping.name, run.owner);
       state::finish_run_mapping(target, run.run_id, mapping.name, status,
                                 {progress.read, progress.written, progress.rejected,

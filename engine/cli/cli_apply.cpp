@@ -330,6 +330,9 @@ Runner add_apply_command(CLI::App& app) {
       ->check(CLI::Range(0, 100));
   sub->add_flag("--consistent", flags->options.consistent,
                 "read every source table from one exported snapshot");
+  sub->add_flag("--bulk", flags->options.bulk,
+                "bulk load every mapping whose table is empty at the start (target.bulk: true): "
+                "its foreign keys are dropped for the load and re-added after it");
   sub->add_flag("--async-commit", flags->async_commit,
                 "commit batches with synchronous_commit=off (faster; a server crash may undo the "
                 "last batches, which resume then redoes)");

@@ -133,6 +133,17 @@ std::string render_text(const MappingExplanation& e) {
         e.mode == "upsert" ? "updates the existing row" : "keeps the existing row", e.mode);
   }
   for (const auto& sql : e.write_sql) out += indented(sql, "    ");
+  if (e.bulk != spec::BulkMode::kOff) {
+    out += fmt::format(
+        "  bulk load (the table must be empty at the start): its {} set aside before the first "
+        "batch, their DDL kept in mapengine.bulk_definitions, and re-created after the last: "
+        "ALTER TABLE ... ADD CONSTRAINT ... NOT VALID, then VALIDATE CONSTRAINT{}; rows a key "
+        "refuses become rejects\n",
+        e.bulk == spec::BulkMode::kWithIndexes
+            ? "foreign keys and non-unique secondary indexes are"
+            : "foreign keys are",
+        e.bulk == spec::BulkMode::kWithIndexes ? ", the indexes rebuilt" : "");
+  }
   if (e.parallel <= 1) {
     out += "  key ranges: 1 (the whole key space in order)\n";
   } else {
@@ -204,6 +215,9 @@ std::string render_json(const MappingExplanation& e) {
   j["table"] = e.table;
   j["file"] = e.file;
   j["mode"] = e.mode;
+  if (e.bulk != spec::BulkMode::kOff) {
+    j["bulk"] = e.bulk == spec::BulkMode::kWithIndexes ? "with_indexes" : "foreign_keys";
+  }
   j["batch_size"] = e.batch_size;
   j["parallel"] = e.parallel;
 

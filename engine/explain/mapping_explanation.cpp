@@ -123,6 +123,7 @@ MappingExplanation explain_mapping(const spec::MappingSpec& mapping, const spec:
   e.name = mapping.name;
   e.table = mapping.table.display();
   e.mode = std::string(spec::to_string(mapping.mode));
+  e.bulk = mapping.bulk;
   e.key = mapping.key;
   e.source_query = mapping.source_query;
   e.chunk_rows = SourceOptions{}.chunk_rows;

@@ -72,6 +72,7 @@ struct MappingExplanation {
   std::string name;
   std::string table;
   std::string mode;
+  spec::BulkMode bulk = spec::BulkMode::kOff;  // target.bulk
   std::vector<std::string> key;
   std::string source_query;
   long chunk_rows = 0;

@@ -588,11 +588,54 @@ void check_key_types(const Project& project, pg::Connection& source, pg::Connect
   }
 }
 
+namespace {
+
+// Bulk mode's conditions, which apply checks again under the table's lock: an empty table (a
+// resumed load's own rows aside) whose owner runs it.
+void check_bulk_targets(const Project& project, pg::Connection& target,
+                        Diagnostics& diagnostics) {
+  for (const auto& mapping : project.mappings) {
+    if (mapping.bulk == spec::BulkMode::kOff) continue;
+    const SourceLocation& where = mapping.at("target.bulk");
+    pg::Result owner = target.exec(
+        "SELECT pg_has_role(c.relowner, 'USAGE'), pg_get_userbyid(c.relowner), current_user "
+        "FROM pg_class c WHERE c.oid = to_regclass($1)",
+        {mapping.table.quoted()});
+    if (owner.rows() != 1) continue;  // db-target-table says so
+    if (owner.value(0, 0) != "t") {
+      diagnostics.warning(
+          where, "db-bulk-target",
+          fmt::format("bulk mode drops and re-creates the foreign keys of {}, which only its "
+                      "owner may do: role {} is not {} nor a member of it, so apply refuses",
+                      mapping.table.display(), owner.value(0, 2), owner.value(0, 1)));
+    }
+    bool has_rows = false;
+    try {
+      has_rows = target
+                     .exec_isolated(
+                         fmt::format("SELECT EXISTS (SELECT FROM {})", mapping.table.quoted()), {})
+                     .value(0, 0) == "t";
+    } catch (const Error&) {
+      // A role that may not read the table: apply says so with the server's words.
+    }
+    if (has_rows) {
+      diagnostics.warning(
+          where, "db-bulk-target",
+          fmt::format("bulk mode needs {} empty at the start and it has rows: apply refuses "
+                      "unless this mapping wrote them (a load it resumes)",
+                      mapping.table.display()));
+    }
+  }
+}
+
+}  // namespace
+
 void check_databases(const Project& project, const std::vector<std::string>& named_files,
                      pg::Connection& source, pg::Connection& target, Diagnostics& diagnostics) {
   check_source_queries(project, source, diagnostics);
   check_target_tables(project, named_files, target, diagnostics);
   check_key_types(project, source, target, diagnostics);
+  check_bulk_targets(project, target, diagnostics);
 }
 
 }  // namespace mapengine::lint

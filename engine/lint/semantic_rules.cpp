@@ -633,6 +633,7 @@ constexpr std::array kRules = {
     LintRule{"db-key-not-unique", E, "no unique constraint covers the legacy key or id columns"},
     LintRule{"db-legacy-key-type", E, "a legacy key column's type prints the key differently"},
     LintRule{"db-padded-char-lookup", W, "a lookup from a blank-padded char(n) into a text key"},
+    LintRule{"db-bulk-target", W, "target.bulk on a table with rows or that the role does not own"},
 };
 }  // namespace
 

@@ -52,6 +52,15 @@ std::string_view to_string(WriteMode mode) {
   return "insert";
 }
 
+std::string_view to_string(BulkMode mode) {
+  switch (mode) {
+    case BulkMode::kOff: return "off";
+    case BulkMode::kForeignKeys: return "foreign keys";
+    case BulkMode::kWithIndexes: return "foreign keys and indexes";
+  }
+  return "off";
+}
+
 const SourceLocation& MappingSpec::at(const std::string& path) const {
   auto it = spots.find(path);
   return it == spots.end() ? where : it->second;

@@ -67,6 +67,12 @@ struct ColumnSpec {
 enum class WriteMode { kInsert, kUpsert, kSkipExisting };
 std::string_view to_string(WriteMode mode);
 
+// `target.bulk`: for a table empty at the start, its foreign keys (kWithIndexes: and its
+// non-unique secondary indexes) are dropped for the load and re-created after it
+// (state/bulk_definitions.h).
+enum class BulkMode { kOff, kForeignKeys, kWithIndexes };
+std::string_view to_string(BulkMode mode);
+
 // `max_rejects`: how many rejected rows a mapping accepts over its whole life (until it is
 // restarted). A mapping that declares none has the default limit 0, judged when the table is
 // finished (rows are still set aside, the table completes, the run exits 1); a declared limit
@@ -120,6 +126,7 @@ struct MappingSpec {
   WriteMode mode = WriteMode::kInsert;
   // upsert/skip_existing; default legacy_key_columns, else the id columns of an association.
   std::vector<std::string> conflict_columns;
+  BulkMode bulk = BulkMode::kOff;
 
   int batch_size = 1000;
   int parallel = 1;  // key ranges loaded concurrently

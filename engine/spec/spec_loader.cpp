@@ -656,6 +656,18 @@ class Builder {
         spot("target.conflict", conflict);
         spec.conflict_columns = names(conflict, "target.conflict");
       }
+      if (YAML::Node bulk = target["bulk"]) {
+        spot("target.bulk", bulk);
+        std::string value = bulk.IsScalar() ? bulk.Scalar() : "";
+        if (value == "true") {
+          spec.bulk = BulkMode::kForeignKeys;
+        } else if (value == "with_indexes") {
+          spec.bulk = BulkMode::kWithIndexes;
+        } else if (value != "false") {
+          diagnostics_.error(at(bulk), "schema-enum",
+                             "target.bulk must be true, false or with_indexes");
+        }
+      }
     }
     if (spec.conflict_columns.empty()) spec.conflict_columns = spec.legacy_key_columns;
     if (spec.conflict_columns.empty() && spec.is_association()) {

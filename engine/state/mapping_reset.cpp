@@ -11,6 +11,7 @@
 #include "engine/common/error.h"
 #include "engine/pg/quote.h"
 #include "engine/plan/dependency_plan.h"
+#include "engine/state/bulk_definitions.h"
 #include "engine/state/checkpoint_store.h"
 #include "engine/state/legacy_key.h"
 #include "engine/state/run_store.h"
@@ -412,6 +413,8 @@ ResetPlan execute_reset(pg::Connection& target, const ResetPlan& plan, long long
                           .affected();
         }
       }
+      // A bulk load's set-aside foreign keys and indexes come back with the rows gone.
+      restore_definitions_in(target, step.mapping);
       auto remove = [&](const char* table) {
         return static_cast<long long>(
             target

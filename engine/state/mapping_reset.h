@@ -8,7 +8,7 @@
 //    row that was there before);
 //  - otherwise: the rows whose id column holds a new id of its entries in mapengine.id_map.
 // With those go its id map entries, rejects, pending self-references, checkpoints and its
-// mappings row (with the lease). Runs, run_mappings and validations stay: they are history, and
+// mappings row (with the lease); foreign keys and indexes a bulk load set aside are re-created. Runs, run_mappings and validations stay: they are history, and
 // the reset itself is recorded as a run.
 //
 // Safety:

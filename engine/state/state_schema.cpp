@@ -123,6 +123,26 @@ CREATE VIEW mapengine.id_maps AS
     R"sql(
 ALTER TABLE mapengine.mappings ADD COLUMN max_rejects text;
 )sql",
+    // 2 -> 3: bulk mode's set-aside definitions of a target table (state/bulk_definitions.h):
+    // written in the transaction that drops them, deleted in the one that re-creates them.
+    R"sql(
+CREATE TABLE mapengine.bulk_definitions (
+  mapping text NOT NULL,
+  table_schema text NOT NULL,
+  table_name text NOT NULL,
+  kind text NOT NULL CHECK (kind IN ('foreign_key', 'index')),
+  name text NOT NULL,
+  definition text NOT NULL,
+  validated boolean NOT NULL DEFAULT true,
+  added boolean NOT NULL DEFAULT false,
+  columns text[],
+  referenced_table text,
+  referenced_columns text[],
+  match_full boolean NOT NULL DEFAULT false,
+  recorded_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  PRIMARY KEY (mapping, kind, name)
+);
+)sql",
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 //   rejects         rows set aside: mapping, legacy key, column, value, rule, reason
 //   pending_refs    self-references waiting for their target row
 //   validations     results of `mapengine validate`
+//   bulk_definitions  foreign keys and indexes a bulk load set aside, with their exact DDL
 //
 // ensure_state_schema() creates it on first use and upgrades older layouts forward, under an
 // advisory transaction lock so concurrent first runs are safe. A layout newer than this binary
@@ -21,7 +22,7 @@
 
 namespace mapengine::state {
 
-inline constexpr int kStateVersion = 2;
+inline constexpr int kStateVersion = 3;
 
 // Creates or upgrades the state schema. Returns the version now in place (kStateVersion).
 int ensure_state_schema(pg::Connection& target);

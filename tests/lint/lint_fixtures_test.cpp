@@ -155,6 +155,7 @@ TEST_CASE("lint: every offline rule has a fixture folder", "[lint]") {
                                                   "db-key-not-unique",
                                                   "db-legacy-key-type",
                                                   "db-padded-char-lookup",
+                                                  "db-bulk-target",
                                                   "schema"};
   for (const auto& rule : mapengine::lint::lint_rules()) {
     std::string id(rule.id);
