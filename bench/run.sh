@@ -13,6 +13,13 @@
 #   apply-2      mapengine apply --parallel 2 (key ranges)      target <= 1.2 x floor-2
 #   script-500   500-row pages sent as multi-row INSERTs        apply-2 >= 4 x faster
 #   peak RSS of apply at 100,000 rows and at ROWS               within 1.2 x
+# and, against floor-1 (the write floor with the foreign key checked per row):
+#   bulk-1, bulk-2        apply --bulk (the foreign key dropped for the load, re-added after),
+#                         one and two streams                   targets <= 0.5 and <= 0.35
+#   bulk-1-v7, bulk-2-v7  the same with `generate: uuid_v7` ids (time-ordered) instead of v4
+#   apply-1-v7            apply, one stream, v7 ids, the foreign key in place
+#   re-add                seconds of bulk-1 spent re-adding and validating the foreign key
+# (MAPENGINE_BENCH_BULK=0 leaves the bulk measures out.)
 # The floors and applies run ROUNDS times, interleaved, and each is reported by its median (and
 # its minimum), and each apply against the floor of its own round by the median of those pairs:
 # a neighbour's burst on the shared machine then lands in one sample, not a ratio.
@@ -49,15 +56,20 @@ load_legacy() {
   psql -q "$MAPENGINE_SOURCE_URL" -c 'VACUUM (FREEZE, ANALYZE)' >/dev/null
 }
 checkpoint() { psql -q "$MAPENGINE_TARGET_URL" -c 'CHECKPOINT' >/dev/null; psql -q "$admin" -c 'CHECKPOINT' >/dev/null; }
-apply_run() {  # $1 = parallel; prints seconds, leaves peak RSS (KiB) in $work/rss
+apply_run() {  # $1 = parallel, $2 = mapping file, $3... = more flags; prints seconds, leaves
+               # peak RSS (KiB) in $work/rss and the log in $work/apply.log
+  local parallel=$1 file=${2:-bench/workload/orders.yaml}
+  shift; shift || true
   reset_target; checkpoint
   local t0 t1
   t0=$(now)
   /usr/bin/time -f %M -o "$work/rss" "$mapengine" apply --no-progress --log-format text ${MAPENGINE_BENCH_APPLY_FLAGS:-} \
-    --parallel "$1" bench/workload/orders.yaml >"$work/apply.log" 2>&1 || { cat "$work/apply.log" >&2; exit 1; }
+    --parallel "$parallel" "$@" "$file" >"$work/apply.log" 2>&1 || { cat "$work/apply.log" >&2; exit 1; }
   t1=$(now)
   elapsed "$t0" "$t1"
 }
+# The seconds the last bulk apply spent re-creating the foreign key (from its log).
+readd_seconds() { sed -n 's/.*bulk load: .* re-created in \([0-9.]*\) s.*/\1/p' "$work/apply.log" | head -n 1; }
 
 floor_one() {
   reset_target; checkpoint
@@ -92,8 +104,16 @@ apply_run 1 >/dev/null
 rss_small=$(cat "$work/rss")
 load_legacy "$rows"
 
+# The same workload with time-ordered ids (uuid_v7 of the load time).
+mkdir -p "$work/v7"
+cp bench/workload/_migrated.yaml "$work/v7/"
+sed 's/id: { generate: uuid }/id: { generate: uuid_v7 }/' bench/workload/orders.yaml >"$work/v7/orders.yaml"
+grep -q 'generate: uuid_v7' "$work/v7/orders.yaml" || { echo "bench: no v7 workload" >&2; exit 1; }
+bulk=${MAPENGINE_BENCH_BULK:-1}
+
 rounds=${MAPENGINE_BENCH_ROUNDS:-3}
 apply1=(); apply2=(); floor1=(); floor2=(); rss_large=0
+bulk1=(); bulk2=(); bulk1v7=(); bulk2v7=(); apply1v7=(); readd=()
 for round in $(seq "$rounds"); do
   echo "bench: round $round of $rounds..." >&2
   apply1+=("$(apply_run 1)")
@@ -102,6 +122,14 @@ for round in $(seq "$rounds"); do
   floor1+=("$(floor_one)")
   apply2+=("$(apply_run 2)")
   floor2+=("$(floor_two)")
+  if [ "$bulk" = 1 ]; then
+    bulk1+=("$(apply_run 1 bench/workload/orders.yaml --bulk)")
+    readd+=("$(readd_seconds)")
+    bulk2+=("$(apply_run 2 bench/workload/orders.yaml --bulk)")
+    bulk1v7+=("$(apply_run 1 "$work/v7/orders.yaml" --bulk)")
+    bulk2v7+=("$(apply_run 2 "$work/v7/orders.yaml" --bulk)")
+    apply1v7+=("$(apply_run 1 "$work/v7/orders.yaml")")
+  fi
 done
 
 reset_target; checkpoint
@@ -131,3 +159,18 @@ echo "apply-1 / floor-1        = $(ratio "$a1" "$f1") (medians), $(ratio "$a1min
 echo "apply-2 / floor-2        = $(ratio "$a2" "$f2") (medians), $(ratio "$a2min" "$f2min") (minimums), $(paired apply2 floor2) per round   (target <= 1.20)"
 echo "script-500 / apply-2     = $(ratio "$script" "$a2")   (target >= 4)"
 echo "peak RSS 100k / $rows    = ${rss_small} KiB / ${rss_large} KiB = $(ratio "$rss_large" "$rss_small") (target <= 1.2)"
+if [ "$bulk" = 1 ]; then
+  echo
+  echo "bulk samples in seconds: bulk-1$(samples "${bulk1[@]}"); bulk-2$(samples "${bulk2[@]}"); bulk-1-v7$(samples "${bulk1v7[@]}"); bulk-2-v7$(samples "${bulk2v7[@]}"); apply-1-v7$(samples "${apply1v7[@]}"); re-add$(samples "${readd[@]}")"
+  against_floor1() {  # $1 = label, $2 = name of the array, $3 = target or ""
+    local -n measured=$2
+    printf '%-24s = %s (medians), %s per round%s\n' "$1 / floor-1" "$(ratio "$(median "${measured[@]}")" "$f1")" \
+      "$(paired "$2" floor1)" "${3:+   (target <= $3)}"
+  }
+  against_floor1 bulk-1 bulk1 0.5
+  against_floor1 bulk-2 bulk2 0.35
+  against_floor1 bulk-1-v7 bulk1v7 ""
+  against_floor1 bulk-2-v7 bulk2v7 ""
+  against_floor1 apply-1-v7 apply1v7 ""
+  echo "re-add of the foreign key in bulk-1 = $(median "${readd[@]}") s (median), $(ratio "$(median "${readd[@]}")" "$(median "${bulk1[@]}")") of bulk-1"
+fi
