@@ -120,6 +120,14 @@ int run(int argc, char** argv) {
     int code = app.exit(e);
     return code == 0 ? kExitOk : kExitUsage;
   }
+  for (auto& [sub, runner] : runners) {
+    // The warnings below come before the command configures its logging: in its format.
+    const CLI::Option* format = sub->parsed() ? sub->get_option_no_throw("--log-format") : nullptr;
+    if (format != nullptr) {
+      configure_logging(log_format_for(format->count() > 0 ? format->as<std::string>() : "auto"),
+                        false);
+    }
+  }
   hide_command_line_passwords(argc, argv);
   for (auto& [sub, runner] : runners) {
     if (sub->parsed()) {

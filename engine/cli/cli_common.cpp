@@ -51,16 +51,16 @@ void LogFlags::add_to(CLI::App& command, std::string_view verbose_help, std::str
   if (!verbose_help.empty()) command.add_flag("-v,--verbose", verbose, std::string(verbose_help));
 }
 
-void LogFlags::configure() const {
-  LogFormat chosen = LogFormat::kText;
-  if (format == "json") {
-    chosen = LogFormat::kJson;
-  } else if (format == "auto") {
+LogFormat log_format_for(std::string_view flag) {
+  if (flag == "json") return LogFormat::kJson;
+  if (flag == "auto") {
     const char* ci = std::getenv("CI");
-    if (ci != nullptr && *ci != '\0' && !isatty(STDERR_FILENO)) chosen = LogFormat::kJson;
+    if (ci != nullptr && *ci != '\0' && !isatty(STDERR_FILENO)) return LogFormat::kJson;
   }
-  configure_logging(chosen, verbose);
+  return LogFormat::kText;
 }
+
+void LogFlags::configure() const { configure_logging(log_format_for(format), verbose); }
 
 void hide_command_line_passwords(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
@@ -81,12 +81,14 @@ void hide_command_line_passwords(int argc, char** argv) {
       size_t kept = std::min(redacted.size(), length);
       std::memcpy(value, redacted.data(), kept);
       std::memset(value + kept, 0, length - kept);
-      fmt::print(stderr,
-                 "mapengine: warning: {0} holds a password on the command line, where other "
-                 "users can read it (ps, /proc) and the shell history keeps it; it is now hidden "
-                 "from this process's command line. Put the URL in {1} (environment or .env) or "
-                 "the password in ~/.pgpass instead\n",
-                 flag, flag == "--source" ? kSourceUrlVariable : kTargetUrlVariable);
+      print_event(spdlog::level::warn, "password_on_command_line",
+                  fmt::format("mapengine: warning: {0} holds a password on the command line, "
+                              "where other users can read it (ps, /proc) and the shell history "
+                              "keeps it; it is now hidden from this process's command line. Put "
+                              "the URL in {1} (environment or .env) or the password in "
+                              "~/.pgpass instead",
+                              flag, flag == "--source" ? kSourceUrlVariable : kTargetUrlVariable),
+                  {{"option", std::string(flag)}});
     }
   }
 }

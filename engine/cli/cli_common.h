@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/common/connection_config.h"
+#include "engine/common/log.h"
 #include "engine/plan/dependency_plan.h"
 #include "engine/spec/mapping_spec.h"
 
@@ -36,8 +37,12 @@ struct LogFlags {
   void configure() const;  // auto = json when CI is set and stderr is not a terminal
 };
 
+// The log format `--log-format` (auto, text or json) chooses.
+LogFormat log_format_for(std::string_view flag);
+
 // Hides the password of every --source / --target value in argv, in place, so that ps and
-// /proc/PID/cmdline no longer show it, and warns on stderr for each (naming the safer places).
+// /proc/PID/cmdline no longer show it, and warns on stderr for each (naming the safer places; a
+// `password_on_command_line` event with JSON logs).
 // REQUIRES: the command line was parsed already (the values were copied out of argv).
 void hide_command_line_passwords(int argc, char** argv);
 

@@ -79,6 +79,16 @@ TEST_CASE("with --log-format json every line apply prints is one JSON object",
       if (e["event"] == "apply_summary") CHECK(e["summary"]["status"] == "succeeded");
     }
   }
+  SECTION("a password given on the command line: the warning is an event too") {
+    make_parts(f, "max_rejects: 2\n");
+    CommandResult r = f.run("apply --log-format json --target " +
+                            shell_quote(f.target.url() + " password=Sekr3tPw") + " parts.yaml");
+    INFO(r.out);
+    CHECK(r.exit_code == 0);
+    CHECK(r.out.find("Sekr3tPw") == std::string::npos);
+    auto names = names_of(json_lines(r.out));
+    CHECK(names.count("password_on_command_line") == 1);
+  }
   SECTION("a dry run with rejects that need attention") {
     make_parts(f, "");
     CommandResult r = f.run("apply --log-format json --dry-run parts.yaml");
