@@ -23,6 +23,7 @@
 #include "engine/pg/quote.h"
 #include "engine/sink/batch_writer.h"
 #include "engine/source/source_reader.h"
+#include "engine/state/batch_record.h"
 #include "engine/state/checkpoint_store.h"
 #include "engine/state/run_store.h"
 #include "engine/state/state_schema.h"
@@ -48,7 +49,7 @@ struct MappingShared {
   std::atomic<bool> stop{false};
   long long rejected_before = 0;  // rejects recorded by earlier attempts
   long long read_before = 0;
-  LeaseRenewal lease;
+  state::LeaseRenewal lease;
   // Dry run with --sample: rows taken so far, whether rows were left out, and the rows set
   // aside because their parent row is outside an upstream mapping's sample (by column).
   std::atomic<long long> sampled{0};
@@ -108,16 +109,6 @@ void judge_rejects(const spec::MappingSpec& mapping, const state::MappingCounts&
       "run apply --allow-changed",
       counts.rejected, counts.read, why, counts.rejected);
   result.message = result.message.empty() ? note : result.message + "; " + note;
-}
-
-// Did the batch ending at `last_key` commit although the connection broke during COMMIT?
-bool batch_committed(pg::Connection& target, const std::string& mapping, int range_no,
-                     const std::vector<std::string>& last_key) {
-  if (last_key.empty()) return false;
-  pg::Result row = target.exec(
-      "SELECT last_key = $3::jsonb FROM mapengine.checkpoints WHERE mapping = $1 AND range_no = $2",
-      {mapping, std::to_string(range_no), state::key_parts_json(last_key)});
-  return row.rows() == 1 && row.value(0, 0) == "t";
 }
 
 // Runs `step` on the target; after a transient error (the server restarted, the connection
@@ -336,7 +327,7 @@ void run_range(const RowProgram& program, const state::RangeState& range,
             options.retry, fmt::format("{}: batch {}", mapping.name, batch_no),
             [&] {
               if (!target || !target->is_ok()) target.emplace(options.target_url, "target");
-              if (retrying && batch_committed(*target, mapping.name, range.range_no,
+              if (retrying && state::batch_committed(*target, mapping.name, range.range_no,
                                               batch.last_key)) {
                 // The COMMIT went through before the connection broke.
                 BatchOutcome committed;

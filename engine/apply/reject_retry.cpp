@@ -55,7 +55,7 @@ RetryOutcome retry_rejected_rows(const RowProgram& program, pg::Connection& targ
   outcome.keys = static_cast<long long>(keys.size());
   progress.total = outcome.keys;
   progress.total_estimated = false;
-  LeaseRenewal renewal;
+  state::LeaseRenewal renewal;
   BatchWriter writer(mapping, program.target_column_list(), run.run_id, run.owner,
                      options.transaction, renewal);
   BatchBuilder builder(program);

@@ -6,27 +6,12 @@
 #pragma once
 
 #include <cstddef>
-#include <optional>
 #include <string>
 #include <vector>
 
+#include "engine/state/batch_record.h"  // RejectRecord, PendingRef
+
 namespace mapengine {
-
-// A row set aside, with everything a person needs to fix it.
-struct RejectRecord {
-  std::string legacy_key;
-  std::string column;  // target column (or empty when the whole row is concerned)
-  std::optional<std::string> value;
-  std::string rule;  // "transform", "lookup", "constraint", "data", ...
-  std::string reason;
-};
-
-// A self-reference or deferred lookup waiting for its target row.
-struct PendingRef {
-  std::string column;
-  std::string legacy_key;
-  std::string ref;
-};
 
 struct BatchRow {
   std::string legacy_key;

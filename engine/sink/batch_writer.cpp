@@ -4,13 +4,12 @@
 
 #include <algorithm>
 #include <charconv>
-#include <nlohmann/json.hpp>
 #include <unordered_set>
 
 #include "engine/common/error.h"
 #include "engine/pg/quote.h"
-#include "engine/sink/copy_text_encoder.h"
 #include "engine/source/copy_text_decoder.h"
+#include "engine/state/batch_record.h"
 
 namespace mapengine {
 namespace {
@@ -49,10 +48,6 @@ std::string copy_column(const std::string& context) {
   return context.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
 }
 
-std::string key_json(const std::vector<std::string>& parts) {
-  return nlohmann::json(parts).dump();
-}
-
 }  // namespace
 
 void Batch::clear() {
@@ -62,32 +57,6 @@ void Batch::clear() {
   pending.clear();
   last_key.clear();
   rows_read = 0;
-}
-
-void append_reject_row(std::string& out, long long run_id, const std::string& mapping,
-                       const RejectRecord& reject) {
-  out += std::to_string(run_id);
-  out += '\t';
-  append_copy_escaped(out, mapping);
-  out += '\t';
-  append_copy_escaped(out, reject.legacy_key);
-  out += '\t';
-  if (reject.column.empty()) {
-    out += "\\N";
-  } else {
-    append_copy_escaped(out, reject.column);
-  }
-  out += '\t';
-  if (reject.value) {
-    append_copy_escaped(out, *reject.value);
-  } else {
-    out += "\\N";
-  }
-  out += '\t';
-  append_copy_escaped(out, reject.rule);
-  out += '\t';
-  append_copy_escaped(out, reject.reason);
-  out += '\n';
 }
 
 std::vector<std::string> row_write_statements(const spec::MappingSpec& mapping,
@@ -124,19 +93,9 @@ std::vector<std::string> row_write_statements(const spec::MappingSpec& mapping,
                       columns, kStage, conflict, action)};
 }
 
-bool LeaseRenewal::due() {
-  std::int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                         std::chrono::steady_clock::now().time_since_epoch())
-                         .count();
-  std::int64_t next = next_.load();
-  if (now < next) return false;
-  return next_.compare_exchange_strong(
-      next, now + std::chrono::duration_cast<std::chrono::nanoseconds>(kInterval).count());
-}
-
 BatchWriter::BatchWriter(const spec::MappingSpec& mapping, std::string columns, long long run_id,
                          std::string lease_owner, TransactionSettings settings,
-                         LeaseRenewal& renewal)
+                         state::LeaseRenewal& renewal)
     : mapping_(mapping),
       columns_(std::move(columns)),
       table_(mapping.table.quoted()),
@@ -230,20 +189,6 @@ long BatchWriter::write_rows(pg::Connection& target, const Batch& batch,
   return written;
 }
 
-bool BatchWriter::holds_lease(pg::Connection& target) const {
-  return target
-             .exec("SELECT FROM mapengine.mappings WHERE mapping = $1 AND lease_owner = $2",
-                   {mapping_.name, lease_owner_})
-             .rows() == 1;
-}
-
-Error BatchWriter::lease_lost() const {
-  return Error::conflict(fmt::format(
-      "{}: this process no longer holds the mapping's lease (another mapengine took it over); "
-      "stopping without writing",
-      mapping_.name));
-}
-
 RejectRecord BatchWriter::reject_of(pg::Connection& target, const BatchRow& row, const Batch& batch,
                                     const Error& e) const {
   RejectRecord reject;
@@ -289,7 +234,9 @@ BatchOutcome BatchWriter::write(pg::Connection& target, const Batch& batch, int 
   }
   // Rows refused because another process took the mapping over (and wrote the same keys) are
   // not this batch's to set aside one by one: the batch would roll back at its lease check.
-  if (!holds_lease(target)) throw lease_lost();
+  if (!state::holds_lease(target, mapping_.name, lease_owner_)) {
+    throw state::lease_lost(mapping_.name);
+  }
   BatchOutcome outcome =
       write_transaction(target, batch, range_no, previous_key, range_done, true, nullptr);
   ++outcome.attempts;  // the first attempt, rolled back
@@ -303,7 +250,9 @@ BatchOutcome BatchWriter::write_retry(pg::Connection& target, const Batch& batch
   } catch (const Error& e) {
     if (!is_row_error(e) || !target.is_ok()) throw;
   }
-  if (!holds_lease(target)) throw lease_lost();
+  if (!state::holds_lease(target, mapping_.name, lease_owner_)) {
+    throw state::lease_lost(mapping_.name);
+  }
   BatchOutcome outcome = write_transaction(target, batch, 0, {}, false, true, &retried);
   ++outcome.attempts;
   return outcome;
@@ -355,131 +304,39 @@ BatchOutcome BatchWriter::write_transaction(pg::Connection& target, const Batch&
     }
     outcome.rejected = static_cast<long>(rejects.size());
 
+    // The batch's record in the state tables, then its checkpoint, fenced by the lease.
     std::unordered_set<std::string_view> refused_keys;
     for (size_t i = 0; i < refused.size(); ++i) {
       if (refused[i]) refused_keys.insert(batch.rows[i].legacy_key);
     }
-
-    if (mapping_.legacy_key_columns.empty() && !batch.rows.empty()) {
-      std::string data;
+    state::BatchRecord record(mapping_.name, run_id_);
+    if (mapping_.legacy_key_columns.empty()) {
       for (size_t i = 0; i < batch.rows.size(); ++i) {
-        if (refused[i] || batch.rows[i].id.empty()) continue;
-        append_copy_escaped(data, mapping_.name);
-        data += '\t';
-        append_copy_escaped(data, batch.rows[i].legacy_key);
-        data += '\t';
-        append_copy_escaped(data, batch.rows[i].id);
-        data += '\n';
-      }
-      if (!data.empty()) {
-        target.copy_in_begin("COPY mapengine.id_map (mapping, legacy_key, new_id) FROM STDIN");
-        target.copy_in_send(data);
-        target.copy_in_end();
+        if (!refused[i] && !batch.rows[i].id.empty()) {
+          record.add_id(batch.rows[i].legacy_key, batch.rows[i].id);
+        }
       }
     }
-
-    std::string pending;
     for (const auto& ref : batch.pending) {
-      if (refused_keys.count(ref.legacy_key)) continue;
-      append_copy_escaped(pending, mapping_.name);
-      pending += '\t';
-      append_copy_escaped(pending, ref.column);
-      pending += '\t';
-      append_copy_escaped(pending, ref.legacy_key);
-      pending += '\t';
-      append_copy_escaped(pending, ref.ref);
-      pending += '\n';
+      if (!refused_keys.count(ref.legacy_key)) record.add_pending(ref);
     }
-    if (!pending.empty()) {
-      target.copy_in_begin(
-          "COPY mapengine.pending_refs (mapping, column_name, legacy_key, ref) FROM STDIN");
-      target.copy_in_send(pending);
-      target.copy_in_end();
-    }
+    if (retried != nullptr) record.replace_rejects_of(*retried);
+    for (const auto& reject : rejects) record.add_reject(reject);
+    long long rejects_removed = record.write(target);
 
-    long long rejects_removed = 0;
-    if (retried != nullptr && !retried->empty()) {
-      std::string keys;
-      for (const auto& key : *retried) {
-        append_copy_escaped(keys, key);
-        keys += '\n';
-      }
-      target.exec("CREATE TEMP TABLE mapengine_retried (legacy_key text) ON COMMIT DROP");
-      target.copy_in_begin("COPY mapengine_retried FROM STDIN");
-      target.copy_in_send(keys);
-      target.copy_in_end();
-      rejects_removed = target
-                            .exec("DELETE FROM mapengine.rejects r USING mapengine_retried k "
-                                  "WHERE r.mapping = $1 AND r.legacy_key = k.legacy_key",
-                                  {mapping_.name})
-                            .affected();
-    }
-
-    if (!rejects.empty()) {
-      std::string data;
-      for (const auto& reject : rejects) append_reject_row(data, run_id_, mapping_.name, reject);
-      target.copy_in_begin(
-          "COPY mapengine.rejects (run_id, mapping, legacy_key, column_name, value, rule, reason) "
-          "FROM STDIN");
-      target.copy_in_send(data);
-      target.copy_in_end();
-    }
-
-    // The lease is checked last, in the statement that moves the checkpoint, so its row is
-    // locked only for the end of the batch. A takeover (an UPDATE of the lease row) either came
-    // first, and this batch rolls back, or waits for this commit. (Checked before the rows, the
-    // server's foreign-key checks of the rows measured slower: 3 to 4.5 % of the writing
-    // backend's CPU in ResourceOwnerRememberTupleDesc, against 1 to 1.9 % checked last.)
-    // The checkpoint must still be where this process's previous batch left it. If it is not,
-    // batches this process saw committed are gone (a server crash lost asynchronously committed
-    // transactions) or someone else wrote the range: going on would skip rows.
     if (retried != nullptr) {
-      pg::Result adjusted = target.exec(
-          "WITH lease AS (SELECT FROM mapengine.mappings WHERE mapping = $1 AND lease_owner = $2 "
-          "FOR SHARE), adjusted AS (UPDATE mapengine.checkpoints SET "
-          "rows_written = rows_written + $3, "
-          "rows_rejected = GREATEST(rows_rejected - $4, 0) + $5, updated_at = clock_timestamp() "
-          "WHERE mapping = $1 AND range_no = (SELECT min(range_no) FROM mapengine.checkpoints "
-          "WHERE mapping = $1) AND EXISTS (SELECT FROM lease) RETURNING 1) "
-          "SELECT EXISTS (SELECT FROM lease), EXISTS (SELECT FROM adjusted)",
-          {mapping_.name, lease_owner_, std::to_string(outcome.written),
-           std::to_string(rejects_removed), std::to_string(outcome.rejected)});
-      if (adjusted.value(0, 0) != "t") throw lease_lost();
+      state::adjust_retried_counts(target, mapping_.name, lease_owner_, outcome.written,
+                                   rejects_removed, outcome.rejected);
       target.exec("COMMIT");
       return outcome;
     }
-
-    bool renew = renewal_.due();
-    pg::Result moved = target.exec(
-        std::string("WITH lease AS (") +
-            (renew ? "UPDATE mapengine.mappings SET lease_until = clock_timestamp() + "
-                     "interval '5 minutes' WHERE mapping = $1 AND lease_owner = $10 RETURNING 1"
-                   : "SELECT FROM mapengine.mappings WHERE mapping = $1 AND lease_owner = $10 "
-                     "FOR SHARE") +
-            "), advanced AS (UPDATE mapengine.checkpoints SET "
-            "last_key = COALESCE($3::jsonb, last_key), done = $4, "
-            "rows_read = rows_read + $5, rows_written = rows_written + $6, "
-            "rows_rejected = rows_rejected + $7, rows_skipped = rows_skipped + $8, "
-            "batches = batches + 1, updated_at = clock_timestamp() "
-            "WHERE mapping = $1 AND range_no = $2 AND last_key IS NOT DISTINCT FROM $9::jsonb "
-            "AND EXISTS (SELECT FROM lease) RETURNING 1) "
-            "SELECT EXISTS (SELECT FROM lease), EXISTS (SELECT FROM advanced)",
-        {mapping_.name, std::to_string(range_no),
-         batch.last_key.empty() ? std::nullopt : std::optional(key_json(batch.last_key)),
-         std::string(range_done ? "true" : "false"), std::to_string(batch.rows_read),
-         std::to_string(outcome.written), std::to_string(outcome.rejected),
-         std::to_string(outcome.skipped),
-         previous_key.empty() ? std::nullopt : std::optional(key_json(previous_key)),
-         lease_owner_});
-    if (moved.value(0, 0) != "t") throw lease_lost();
-    if (moved.value(0, 1) != "t") {
-      throw Error::conflict(fmt::format(
-          "{}: range {}: the checkpoint is not where this process's last committed batch left "
-          "it (the server lost committed batches, for example in a crash with --async-commit, "
-          "or another process wrote this range); stopping without writing. Run apply again to "
-          "resume from the checkpoint",
-          mapping_.name, range_no));
-    }
+    state::CheckpointAdvance advance;
+    advance.range_no = range_no;
+    advance.previous_key = previous_key;
+    advance.last_key = batch.last_key;
+    advance.range_done = range_done;
+    advance.counts = {batch.rows_read, outcome.written, outcome.rejected, outcome.skipped};
+    state::advance_checkpoint(target, mapping_.name, lease_owner_, advance, renewal_.due());
     target.commit();
   } catch (...) {
     target.abandon_transaction();

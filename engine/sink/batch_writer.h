@@ -1,6 +1,7 @@
 // BatchWriter: writes one batch into the target in ONE transaction: the rows (COPY, or COPY into
-// a transaction-local staging table plus INSERT ... ON CONFLICT for upsert / skip_existing), the
-// rejects, the pending self-references, the engine's id map entries and the checkpoint. Either
+// a transaction-local staging table plus INSERT ... ON CONFLICT for upsert / skip_existing), then
+// the batch's record in the state tables (state/batch_record.h: the rejects, the pending
+// self-references, the engine's id map entries, and the checkpoint, fenced by the lease). Either
 // all of it commits or none of it does.
 //
 // Rows the server refuses (SQLSTATE classes 22 and 23: bad values, constraint violations) are
@@ -19,9 +20,6 @@
 // Thread-safety: a BatchWriter is used by one thread with its own Connection.
 #pragma once
 
-#include <atomic>
-#include <chrono>
-#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -30,6 +28,7 @@
 #include "engine/pg/connection.h"
 #include "engine/sink/batch.h"
 #include "engine/spec/mapping_spec.h"
+#include "engine/state/lease.h"
 
 namespace mapengine {
 
@@ -47,30 +46,13 @@ struct TransactionSettings {
   bool synchronous_commit = true;
 };
 
-// When the mapping's lease is next renewed; shared by the range writers of one mapping.
-//
-// Every batch transaction checks that this process still holds the lease, with a shared row
-// lock (FOR SHARE) on the mapping's row, so the ranges of one mapping write concurrently while
-// a takeover (an UPDATE of that row) still waits for the batches in flight and fences every later
-// one. Renewing takes the row's exclusive lock, so only one batch renews it, every kInterval.
-//
-// Thread-safety: due() may be called from any thread.
-class LeaseRenewal {
- public:
-  static constexpr std::chrono::seconds kInterval{30};
-  // True for exactly one caller once the interval has passed since the last renewal.
-  bool due();
-
- private:
-  std::atomic<std::int64_t> next_{0};  // steady_clock nanoseconds; 0: at the first batch
-};
-
 class BatchWriter {
  public:
   // `columns` is the quoted target column list in COPY order. `renewal` is shared by every
   // writer of the mapping and must outlive them.
   BatchWriter(const spec::MappingSpec& mapping, std::string columns, long long run_id,
-              std::string lease_owner, TransactionSettings settings, LeaseRenewal& renewal);
+              std::string lease_owner, TransactionSettings settings,
+              state::LeaseRenewal& renewal);
 
   // Writes `batch` for key range `range_no`, whose checkpoint must hold `previous_key` (the
   // last key of the batch committed before; empty for none). Throws Error on anything but
@@ -102,11 +84,6 @@ class BatchWriter {
   long attempt(pg::Connection& target, const Batch& batch,
                const std::vector<size_t>& indexes) const;
 
-  // Whether this process still holds the mapping's lease (read outside any transaction).
-  bool holds_lease(pg::Connection& target) const;
-  // The error of a batch that finds its lease taken over.
-  Error lease_lost() const;
-
   // The reject for `row`, which the server refused with `e`.
   RejectRecord reject_of(pg::Connection& target, const BatchRow& row, const Batch& batch,
                          const Error& e) const;
@@ -119,7 +96,7 @@ class BatchWriter {
   std::string table_;
   long long run_id_;
   std::string lease_owner_;
-  LeaseRenewal& renewal_;
+  state::LeaseRenewal& renewal_;
   TransactionSettings settings_;
   std::string create_stage_;       // for upsert / skip_existing
   std::string copy_;               // COPY into the table, or into the staging table
@@ -134,10 +111,5 @@ class BatchWriter {
 //                           INSERT INTO table ... SELECT ... FROM mapengine_stage ON CONFLICT ...
 std::vector<std::string> row_write_statements(const spec::MappingSpec& mapping,
                                               const std::string& columns);
-
-// Appends one reject as a COPY row for mapengine.rejects
-// (run_id, mapping, legacy_key, column_name, value, rule, reason).
-void append_reject_row(std::string& out, long long run_id, const std::string& mapping,
-                       const RejectRecord& reject);
 
 }  // namespace mapengine

@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <nlohmann/json.hpp>
-
 #include "engine/common/error.h"
 #include "engine/common/log.h"
+#include "engine/state/lease.h"
+#include "engine/state/legacy_key.h"
 #include "engine/state/run_store.h"
 #include "engine/state/state_schema.h"
 
@@ -55,17 +55,6 @@ void refuse_unaccounted_rows(pg::Connection& target, const spec::MappingSpec& ma
 
 }  // namespace
 
-std::string key_parts_json(const KeyParts& parts) { return nlohmann::json(parts).dump(); }
-
-std::optional<KeyParts> key_parts_from_json(std::string_view json) {
-  if (json.empty()) return std::nullopt;
-  auto parsed = nlohmann::json::parse(json, nullptr, false);
-  if (!parsed.is_array()) return std::nullopt;
-  KeyParts parts;
-  for (const auto& item : parsed) parts.push_back(item.is_string() ? item.get<std::string>() : "");
-  return parts;
-}
-
 namespace {
 
 ClaimStatus claim_in_transaction(pg::Connection& target, const spec::MappingSpec& mapping,
@@ -93,18 +82,14 @@ ClaimStatus claim_in_transaction(pg::Connection& target, const spec::MappingSpec
   std::string holder = row.is_null(0, 2) ? "" : std::string(row.value(0, 2));
   bool held = row.value(0, 3) == "t";
   bool has_progress = row.value(0, 6) == "t";
-  if (held && !holder.empty() && holder != owner && !owner_is_dead(holder)) {
-    size_t first = holder.find(':');
-    size_t second = holder.find(':', first + 1);
-    size_t third = holder.find(':', second + 1);
+  LeaseDecision lease = decide_lease(holder, held, owner);
+  if (lease == LeaseDecision::kRefuse) {
     throw Error::conflict(fmt::format(
-        "{}: another mapengine is applying this mapping: host {}, pid {}, run {}, started {}. "
-        "Wait for it to finish (its lease expires 5 minutes after its last batch)",
-        mapping.name, holder.substr(0, first), holder.substr(first + 1, second - first - 1),
-        holder.substr(second + 1, third == std::string::npos ? third : third - second - 1),
-        row.value(0, 4)));
+        "{}: another mapengine is applying this mapping: {}, started {}. "
+        "Wait for it to finish (its lease expires {} after its last batch)",
+        mapping.name, describe_lease_owner(holder), row.value(0, 4), lease_duration_text()));
   }
-  if (!holder.empty() && holder != owner && !row.is_null(0, 5)) {
+  if (lease == LeaseDecision::kTakeOver && !row.is_null(0, 5)) {
     // The holder ended without giving the lease back (kill -9, a machine that stopped): its
     // run would say "running" for ever.
     std::string message = fmt::format(
@@ -165,11 +150,13 @@ ClaimStatus claim_in_transaction(pg::Connection& target, const spec::MappingSpec
         mapping.name, mapping.file, checksum.substr(0, 12), mapping.checksum.substr(0, 12)));
   }
   target.exec(
-      "UPDATE mapengine.mappings SET lease_owner = $2, lease_run_id = $3, "
-      "lease_until = clock_timestamp() + interval '5 minutes', status = 'running', "
-      "checksum = $4, file = $5, table_schema = $6, table_name = $7, key_columns = $8, "
-      "legacy_key_columns = $9, id_column = $10, started_at = COALESCE(started_at, "
-      "clock_timestamp()), completed_at = NULL, max_rejects = $11 WHERE mapping = $1",
+      fmt::format(
+          "UPDATE mapengine.mappings SET lease_owner = $2, lease_run_id = $3, lease_until = {}, "
+          "status = 'running', checksum = $4, file = $5, table_schema = $6, table_name = $7, "
+          "key_columns = $8, legacy_key_columns = $9, id_column = $10, started_at = "
+          "COALESCE(started_at, clock_timestamp()), completed_at = NULL, max_rejects = $11 "
+          "WHERE mapping = $1",
+          lease_expiry_sql()),
       {mapping.name, owner, std::to_string(run_id), mapping.checksum, mapping.file,
        mapping.table.schema, mapping.table.name, text_array(mapping.key),
        text_array(mapping.legacy_key_columns), id_columns_text(mapping), limit_text(mapping)});

@@ -1,10 +1,9 @@
 // CheckpointStore: the durable progress of each mapping (mapengine.mappings and
 // mapengine.checkpoints) and the lease that makes runs exclusive.
 //
-// Exclusive runs through a transaction-mode pooler: a session advisory lock would not survive
-// the pooler, so a mapping is claimed with a lease row (owner "host:pid:run", expiry) taken in
-// one short transaction and renewed by every batch transaction (BatchWriter). A second process
-// is refused with the holder's host, pid and start time. A lease whose owner is a dead process on
+// Exclusive runs: a mapping is claimed with a lease (state/lease.h) taken in one short
+// transaction and renewed by the batch transactions (state/batch_record.h). A second process is
+// refused with the holder's host, pid and start time. A lease whose owner is a dead process on
 // the same host, or whose expiry has passed, is taken over.
 //
 // Thread-safety: functions use only the connection they are given.
@@ -69,8 +68,5 @@ void complete_mapping(pg::Connection& target, const std::string& mapping,
                       const std::string& owner);
 // Releases the lease (after a failure or an interruption); progress stays recorded.
 void release_lease(pg::Connection& target, const std::string& mapping, const std::string& owner);
-
-std::string key_parts_json(const KeyParts& parts);
-std::optional<KeyParts> key_parts_from_json(std::string_view json);
 
 }  // namespace mapengine::state

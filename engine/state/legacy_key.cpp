@@ -54,10 +54,24 @@ std::string legacy_key_sql(const std::vector<std::string>& quoted_columns) {
 
 std::vector<std::string> legacy_key_parts(std::string_view text, size_t arity) {
   if (arity == 1) return {std::string(text)};
+  return key_parts_from_json(text).value_or(std::vector<std::string>());
+}
+
+std::string key_parts_json(std::span<const std::string> parts) {
+  std::string out = "[";
+  for (size_t i = 0; i < parts.size(); ++i) {
+    if (i > 0) out += ',';
+    append_json_string(out, parts[i]);
+  }
+  out += ']';
+  return out;
+}
+
+std::optional<std::vector<std::string>> key_parts_from_json(std::string_view json) {
+  auto parsed = nlohmann::json::parse(json, nullptr, false);
+  if (!parsed.is_array()) return std::nullopt;
   std::vector<std::string> parts;
-  auto json = nlohmann::json::parse(text, nullptr, false);
-  if (!json.is_array()) return parts;
-  for (const auto& item : json) parts.push_back(item.is_string() ? item.get<std::string>() : "");
+  for (const auto& item : parsed) parts.push_back(item.is_string() ? item.get<std::string>() : "");
   return parts;
 }
 

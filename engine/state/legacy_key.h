@@ -3,10 +3,13 @@
 //  - a composite key: a JSON array of the texts, as PostgreSQL's
 //    json_build_array(a::text, b::text)::text prints it: ["1", "x"].
 // The same text is produced in SQL by legacy_key_sql(), so views and joins agree with the engine.
+// Key parts stored as jsonb (the checkpoints' last, lower and upper keys) are a JSON array of the
+// texts written by the same codec, key_parts_json().
 //
 // Thread-safety: pure functions.
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -27,5 +30,10 @@ std::string legacy_key_sql(const std::vector<std::string>& quoted_columns);
 
 // Splits a canonical key text back into its parts (inverse of legacy_key_text for `arity` parts).
 std::vector<std::string> legacy_key_parts(std::string_view text, size_t arity);
+
+// Key parts as a JSON array of strings: ["1","x"].
+std::string key_parts_json(std::span<const std::string> parts);
+// The inverse: nullopt for text that is not a JSON array; an item that is not a string reads "".
+std::optional<std::vector<std::string>> key_parts_from_json(std::string_view json);
 
 }  // namespace mapengine

@@ -13,6 +13,7 @@
 #include "engine/plan/dependency_plan.h"
 #include "engine/state/bulk_definitions.h"
 #include "engine/state/checkpoint_store.h"
+#include "engine/state/lease.h"
 #include "engine/state/legacy_key.h"
 #include "engine/state/run_store.h"
 #include "engine/state/state_schema.h"
@@ -184,21 +185,15 @@ void count_state(pg::Connection& target, ResetStep& step) {
 }
 
 std::string lease_refusal(const Registered& m) {
-  size_t first = m.lease_owner.find(':');
-  size_t second = m.lease_owner.find(':', first + 1);
-  size_t third = m.lease_owner.find(':', second + 1);
   return fmt::format(
-      "{}: another mapengine is applying this mapping: host {}, pid {}, run {}, started {}; wait "
-      "for it to finish or stop it (its lease expires 5 minutes after its last batch)",
-      m.mapping, m.lease_owner.substr(0, first),
-      m.lease_owner.substr(first + 1, second - first - 1),
-      m.lease_owner.substr(second + 1,
-                           third == std::string::npos ? third : third - second - 1),
-      m.started_at);
+      "{}: another mapengine is applying this mapping: {}, started {}; wait for it to finish or "
+      "stop it (its lease expires {} after its last batch)",
+      m.mapping, describe_lease_owner(m.lease_owner), m.started_at, lease_duration_text());
 }
 
+// Reset owns no lease: any live one is another process's.
 bool held_by_another(const Registered& m) {
-  return m.lease_live && !m.lease_owner.empty() && !owner_is_dead(m.lease_owner);
+  return decide_lease(m.lease_owner, m.lease_live, /*owner=*/"") == LeaseDecision::kRefuse;
 }
 
 std::optional<spec::WriteMode> mode_of(const ResetOptions& options, const std::string& mapping) {
