@@ -22,6 +22,7 @@
 #include "engine/common/log.h"
 #include "engine/common/retry.h"
 #include "engine/pg/connection.h"
+#include "engine/pg/transaction.h"
 #include "engine/source/source_reader.h"
 #include "engine/state/mapping_reset.h"
 #include "engine/state/reject_summary.h"
@@ -58,17 +59,10 @@ MappingResult run_step(const plan::PlannedMapping& step, const spec::Project& pr
                        const ApplyOptions& options, const RunContext& run,
                        MappingProgress& progress) {
   if (run.rehearsal == nullptr) return run_mapping(*step.mapping, project, options, run, progress);
-  pg::Connection& target = *run.rehearsal->target;
-  int level = target.nesting();
-  target.begin();
-  try {
-    MappingResult result = run_mapping(*step.mapping, project, options, run, progress);
-    target.commit();
-    return result;
-  } catch (...) {
-    while (target.nesting() > level) target.abandon_transaction();
-    throw;
-  }
+  pg::Transaction savepoint(*run.rehearsal->target);
+  MappingResult result = run_mapping(*step.mapping, project, options, run, progress);
+  savepoint.commit();
+  return result;
 }
 
 // --restart: undoes what the planned mappings wrote (rows, id map, rejects, checkpoints), in

@@ -6,6 +6,7 @@
 #include "engine/common/error.h"
 #include "engine/lookup/lookup_table.h"
 #include "engine/pg/quote.h"
+#include "engine/pg/transaction.h"
 
 namespace mapengine {
 namespace {
@@ -52,56 +53,51 @@ DeferredOutcome fill_deferred_references(pg::Connection& target, const spec::Map
                         "fills it through that column after the rows are written");
     }
     const std::string& legacy = mapping.legacy_key_columns.front();
-    target.begin();
-    try {
-      target.exec("SET LOCAL statement_timeout = '60min'");
-      std::string column_type = target_column_type(target, mapping.table, column.name);
-      std::string legacy_type = target_column_type(target, mapping.table, legacy);
-      // The pairs a lookup loads (legacy text, new id text), matched by exact text as apply's
-      // lookups match.
-      pg::Result updated = target.exec(
-          fmt::format("UPDATE {table} t SET {col} = CAST(p.new_id AS {col_type}) "
-                      "FROM mapengine.pending_refs r JOIN ({pairs}) AS p(legacy, new_id) "
-                      "ON p.legacy = r.ref "
-                      "WHERE r.mapping = $1 AND r.column_name = $2 "
-                      "AND t.{legacy} = CAST(r.legacy_key AS {legacy_type})",
-                      fmt::arg("table", mapping.table.quoted()),
-                      fmt::arg("col", pg::quote_identifier(column.name)),
-                      fmt::arg("col_type", column_type), fmt::arg("pairs", ref.select_sql()),
-                      fmt::arg("legacy", pg::quote_identifier(legacy)),
-                      fmt::arg("legacy_type", legacy_type)),
-          {mapping.name, column.name});
-      outcome.filled += updated.affected();
-      pg::Result missing = target.exec(
-          fmt::format("SELECT count(*) OVER (), r.legacy_key, r.ref FROM mapengine.pending_refs r "
-                      "WHERE r.mapping = $1 AND r.column_name = $2 AND NOT EXISTS "
-                      "(SELECT 1 FROM ({pairs}) AS p(legacy, new_id) WHERE p.legacy = r.ref) "
-                      "ORDER BY r.legacy_key LIMIT 5",
-                      fmt::arg("pairs", ref.select_sql())),
-          {mapping.name, column.name});
-      if (missing.rows() > 0) {
-        long long lost = std::stoll(std::string(missing.value(0, 0)));
-        if (column.lookup->on_missing == spec::MissPolicy::kFail) {
-          std::string examples;
-          for (int r = 0; r < missing.rows(); ++r) {
-            examples += fmt::format("{}legacy key {} -> {}", r ? ", " : "", missing.value(r, 1),
-                                    missing.value(r, 2));
-          }
-          throw Error(
-              ErrorKind::kData,
-              fmt::format("{}: column {}: {} deferred references find no row in {} "
-                          "(on_missing: fail), e.g. {}",
-                          mapping.table.display(), column.name, lost, ref.describe(), examples));
+    pg::Transaction tx(target);
+    target.exec("SET LOCAL statement_timeout = '60min'");
+    std::string column_type = target_column_type(target, mapping.table, column.name);
+    std::string legacy_type = target_column_type(target, mapping.table, legacy);
+    // The pairs a lookup loads (legacy text, new id text), matched by exact text as apply's
+    // lookups match.
+    pg::Result updated = target.exec(
+        fmt::format("UPDATE {table} t SET {col} = CAST(p.new_id AS {col_type}) "
+                    "FROM mapengine.pending_refs r JOIN ({pairs}) AS p(legacy, new_id) "
+                    "ON p.legacy = r.ref "
+                    "WHERE r.mapping = $1 AND r.column_name = $2 "
+                    "AND t.{legacy} = CAST(r.legacy_key AS {legacy_type})",
+                    fmt::arg("table", mapping.table.quoted()),
+                    fmt::arg("col", pg::quote_identifier(column.name)),
+                    fmt::arg("col_type", column_type), fmt::arg("pairs", ref.select_sql()),
+                    fmt::arg("legacy", pg::quote_identifier(legacy)),
+                    fmt::arg("legacy_type", legacy_type)),
+        {mapping.name, column.name});
+    outcome.filled += updated.affected();
+    pg::Result missing = target.exec(
+        fmt::format("SELECT count(*) OVER (), r.legacy_key, r.ref FROM mapengine.pending_refs r "
+                    "WHERE r.mapping = $1 AND r.column_name = $2 AND NOT EXISTS "
+                    "(SELECT 1 FROM ({pairs}) AS p(legacy, new_id) WHERE p.legacy = r.ref) "
+                    "ORDER BY r.legacy_key LIMIT 5",
+                    fmt::arg("pairs", ref.select_sql())),
+        {mapping.name, column.name});
+    if (missing.rows() > 0) {
+      long long lost = std::stoll(std::string(missing.value(0, 0)));
+      if (column.lookup->on_missing == spec::MissPolicy::kFail) {
+        std::string examples;
+        for (int r = 0; r < missing.rows(); ++r) {
+          examples += fmt::format("{}legacy key {} -> {}", r ? ", " : "", missing.value(r, 1),
+                                  missing.value(r, 2));
         }
-        outcome.unresolved += lost;
+        throw Error(
+            ErrorKind::kData,
+            fmt::format("{}: column {}: {} deferred references find no row in {} "
+                        "(on_missing: fail), e.g. {}",
+                        mapping.table.display(), column.name, lost, ref.describe(), examples));
       }
-      target.exec("DELETE FROM mapengine.pending_refs WHERE mapping = $1 AND column_name = $2",
-                  {mapping.name, column.name});
-      target.commit();
-    } catch (...) {
-      target.abandon_transaction();
-      throw;
+      outcome.unresolved += lost;
     }
+    target.exec("DELETE FROM mapengine.pending_refs WHERE mapping = $1 AND column_name = $2",
+                {mapping.name, column.name});
+    tx.commit();
   }
   return outcome;
 }

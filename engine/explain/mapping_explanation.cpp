@@ -9,6 +9,7 @@
 #include "engine/common/error.h"
 #include "engine/lookup/lookup_table.h"
 #include "engine/pg/quote.h"
+#include "engine/pg/transaction.h"
 #include "engine/sink/batch_writer.h"
 #include "engine/source/source_reader.h"
 #include "engine/transform/pipeline.h"
@@ -199,7 +200,7 @@ namespace {
 // returned message (the connection stays usable), a connection failure propagates.
 template <typename Work>
 std::string read_only(pg::Connection& connection, Work work) {
-  connection.exec("BEGIN READ ONLY");
+  pg::Transaction tx(connection, "SET TRANSACTION READ ONLY");  // never committed
   std::string failure;
   try {
     connection.exec("SET LOCAL statement_timeout = '60s'");
@@ -208,7 +209,6 @@ std::string read_only(pg::Connection& connection, Work work) {
     if (e.kind() != ErrorKind::kDatabase) throw;
     failure = e.server().message.empty() ? e.what() : e.server().message;
   }
-  connection.exec("ROLLBACK");
   return failure;
 }
 

@@ -12,6 +12,7 @@
 #include "engine/common/error.h"
 #include "engine/pg/catalog.h"
 #include "engine/pg/result.h"
+#include "engine/pg/transaction.h"
 #include "engine/plan/dependency_plan.h"
 #include "engine/spec/schema_validator.h"
 
@@ -50,7 +51,8 @@ struct Described {
 Described describe_query(pg::Connection& source, const std::string& query) {
   Described out;
   std::string sql = "SELECT * FROM (\n" + query + "\n) q";
-  source.exec("BEGIN READ ONLY");
+  // Never committed: describing keeps nothing.
+  pg::Transaction tx(source, "SET TRANSACTION READ ONLY");
   pg::Result prepared(PQprepare(source.raw(), "", sql.c_str(), 0, nullptr));
   if (!source.is_ok()) pg::throw_error(source.raw(), prepared.get(), source.role(), "describe");
   if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
@@ -63,7 +65,6 @@ Described describe_query(pg::Connection& source, const std::string& query) {
       trimmed.pop_back();
     }
     if (!trimmed.empty() && trimmed.back() == ';') out.error += " (remove the trailing semicolon)";
-    source.exec("ROLLBACK");
     return out;
   }
   pg::Result described(PQdescribePrepared(source.raw(), ""));
@@ -74,7 +75,6 @@ Described describe_query(pg::Connection& source, const std::string& query) {
     out.columns.push_back(described.column_name(i));
     out.types.emplace_back(PQftype(described.get(), i), PQfmod(described.get(), i));
   }
-  source.exec("ROLLBACK");
   return out;
 }
 

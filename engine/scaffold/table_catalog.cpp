@@ -6,6 +6,7 @@
 #include <map>
 
 #include "engine/common/error.h"
+#include "engine/pg/transaction.h"
 
 namespace mapengine::scaffold {
 namespace {
@@ -268,24 +269,19 @@ std::optional<TableInfo> read_table(pg::Connection& connection, const pg::Qualif
 DistinctValues sample_distinct(pg::Connection& connection, const TableInfo& table,
                                const ColumnInfo& column, int limit) {
   DistinctValues out;
-  connection.exec("BEGIN READ ONLY");
-  try {
-    connection.exec("SET LOCAL statement_timeout = '60s'");
-    pg::Result result = connection.exec(
-        fmt::format("SELECT DISTINCT {0}::text FROM {1} WHERE {0} IS NOT NULL ORDER BY 1 LIMIT {2}",
-                    column.sql_name, table.sql_name, limit + 1));
-    for (int r = 0; r < result.rows(); ++r) {
-      if (r == limit) {
-        out.more = true;
-        break;
-      }
-      out.values.emplace_back(result.value(r, 0));
+  pg::Transaction tx(connection, "SET TRANSACTION READ ONLY");
+  connection.exec("SET LOCAL statement_timeout = '60s'");
+  pg::Result result = connection.exec(
+      fmt::format("SELECT DISTINCT {0}::text FROM {1} WHERE {0} IS NOT NULL ORDER BY 1 LIMIT {2}",
+                  column.sql_name, table.sql_name, limit + 1));
+  for (int r = 0; r < result.rows(); ++r) {
+    if (r == limit) {
+      out.more = true;
+      break;
     }
-    connection.exec("COMMIT");
-  } catch (...) {
-    connection.abandon_transaction();
-    throw;
+    out.values.emplace_back(result.value(r, 0));
   }
+  tx.commit();
   return out;
 }
 

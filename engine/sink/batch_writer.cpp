@@ -8,6 +8,7 @@
 
 #include "engine/common/error.h"
 #include "engine/pg/quote.h"
+#include "engine/pg/transaction.h"
 #include "engine/source/copy_text_decoder.h"
 #include "engine/state/batch_record.h"
 
@@ -285,63 +286,58 @@ BatchOutcome BatchWriter::write_transaction(pg::Connection& target, const Batch&
     opening.emplace_back("SET CONSTRAINTS ALL IMMEDIATE");
     opening.push_back(fmt::format("SAVEPOINT {}", kAttempt));
   }
-  target.begin(fmt::format("{}", fmt::join(opening, "; ")));
-  try {
-    std::vector<RejectRecord> rejects = batch.rejects;
-    std::vector<bool> refused(batch.rows.size(), false);
-    std::vector<size_t> all(batch.rows.size());
-    for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-    if (careful) {
-      outcome.written = write_rows(target, batch, std::move(all), rejects, refused, outcome);
-    } else if (!all.empty()) {
-      ++outcome.attempts;
-      outcome.written = attempt(target, batch, all);
-    }
-    long attempted = 0;
-    for (bool r : refused) attempted += r ? 0 : 1;
-    if (mapping_.mode == spec::WriteMode::kSkipExisting) {
-      outcome.skipped = attempted - outcome.written;
-    }
-    outcome.rejected = static_cast<long>(rejects.size());
+  pg::Transaction tx(target, fmt::format("{}", fmt::join(opening, "; ")));
+  std::vector<RejectRecord> rejects = batch.rejects;
+  std::vector<bool> refused(batch.rows.size(), false);
+  std::vector<size_t> all(batch.rows.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  if (careful) {
+    outcome.written = write_rows(target, batch, std::move(all), rejects, refused, outcome);
+  } else if (!all.empty()) {
+    ++outcome.attempts;
+    outcome.written = attempt(target, batch, all);
+  }
+  long attempted = 0;
+  for (bool r : refused) attempted += r ? 0 : 1;
+  if (mapping_.mode == spec::WriteMode::kSkipExisting) {
+    outcome.skipped = attempted - outcome.written;
+  }
+  outcome.rejected = static_cast<long>(rejects.size());
 
-    // The batch's record in the state tables, then its checkpoint, fenced by the lease.
-    std::unordered_set<std::string_view> refused_keys;
-    for (size_t i = 0; i < refused.size(); ++i) {
-      if (refused[i]) refused_keys.insert(batch.rows[i].legacy_key);
-    }
-    state::BatchRecord record(mapping_.name, run_id_);
-    if (mapping_.legacy_key_columns.empty()) {
-      for (size_t i = 0; i < batch.rows.size(); ++i) {
-        if (!refused[i] && !batch.rows[i].id.empty()) {
-          record.add_id(batch.rows[i].legacy_key, batch.rows[i].id);
-        }
+  // The batch's record in the state tables, then its checkpoint, fenced by the lease.
+  std::unordered_set<std::string_view> refused_keys;
+  for (size_t i = 0; i < refused.size(); ++i) {
+    if (refused[i]) refused_keys.insert(batch.rows[i].legacy_key);
+  }
+  state::BatchRecord record(mapping_.name, run_id_);
+  if (mapping_.legacy_key_columns.empty()) {
+    for (size_t i = 0; i < batch.rows.size(); ++i) {
+      if (!refused[i] && !batch.rows[i].id.empty()) {
+        record.add_id(batch.rows[i].legacy_key, batch.rows[i].id);
       }
     }
-    for (const auto& ref : batch.pending) {
-      if (!refused_keys.count(ref.legacy_key)) record.add_pending(ref);
-    }
-    if (retried != nullptr) record.replace_rejects_of(*retried);
-    for (const auto& reject : rejects) record.add_reject(reject);
-    long long rejects_removed = record.write(target);
-
-    if (retried != nullptr) {
-      state::adjust_retried_counts(target, mapping_.name, lease_owner_, outcome.written,
-                                   rejects_removed, outcome.rejected);
-      target.exec("COMMIT");
-      return outcome;
-    }
-    state::CheckpointAdvance advance;
-    advance.range_no = range_no;
-    advance.previous_key = previous_key;
-    advance.last_key = batch.last_key;
-    advance.range_done = range_done;
-    advance.counts = {batch.rows_read, outcome.written, outcome.rejected, outcome.skipped};
-    state::advance_checkpoint(target, mapping_.name, lease_owner_, advance, renewal_.due());
-    target.commit();
-  } catch (...) {
-    target.abandon_transaction();
-    throw;
   }
+  for (const auto& ref : batch.pending) {
+    if (!refused_keys.count(ref.legacy_key)) record.add_pending(ref);
+  }
+  if (retried != nullptr) record.replace_rejects_of(*retried);
+  for (const auto& reject : rejects) record.add_reject(reject);
+  long long rejects_removed = record.write(target);
+
+  if (retried != nullptr) {
+    state::adjust_retried_counts(target, mapping_.name, lease_owner_, outcome.written,
+                                 rejects_removed, outcome.rejected);
+    tx.commit();
+    return outcome;
+  }
+  state::CheckpointAdvance advance;
+  advance.range_no = range_no;
+  advance.previous_key = previous_key;
+  advance.last_key = batch.last_key;
+  advance.range_done = range_done;
+  advance.counts = {batch.rows_read, outcome.written, outcome.rejected, outcome.skipped};
+  state::advance_checkpoint(target, mapping_.name, lease_owner_, advance, renewal_.due());
+  tx.commit();
   return outcome;
 }
 

@@ -3,12 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <nlohmann/json.hpp>
-#include <thread>
 
 #include "engine/common/error.h"
 #include "engine/pg/quote.h"
+#include "engine/pg/transaction.h"
 #include "engine/source/copy_text_decoder.h"
 
 namespace mapengine {
@@ -123,28 +122,23 @@ struct SplitPoints {
 SplitPoints find_split_points(pg::Connection& source, const std::string& select_sql,
                               const std::vector<long long>& offsets) {
   SplitPoints found;
-  source.exec("BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY");
-  try {
-    source.exec("DECLARE mapengine_split NO SCROLL CURSOR FOR " + select_sql);
-    for (long long offset : offsets) {
-      if (offset > found.rows_read) {
-        long long skip = offset - found.rows_read;
-        found.rows_read +=
-            source.exec(fmt::format("MOVE FORWARD {} IN mapengine_split", skip)).affected();
-        if (found.rows_read < offset) break;
-      }
-      pg::Result row = source.exec("FETCH NEXT FROM mapengine_split");
-      if (row.rows() == 0) break;
-      ++found.rows_read;
-      KeyParts bound;
-      for (int c = 0; c < row.columns(); ++c) bound.emplace_back(row.value(0, c));
-      found.bounds.push_back(std::move(bound));
+  pg::Transaction tx(source, "SET TRANSACTION ISOLATION LEVEL READ COMMITTED READ ONLY");
+  source.exec("DECLARE mapengine_split NO SCROLL CURSOR FOR " + select_sql);
+  for (long long offset : offsets) {
+    if (offset > found.rows_read) {
+      long long skip = offset - found.rows_read;
+      found.rows_read +=
+          source.exec(fmt::format("MOVE FORWARD {} IN mapengine_split", skip)).affected();
+      if (found.rows_read < offset) break;
     }
-    source.exec("COMMIT");
-  } catch (...) {
-    source.abandon_transaction();
-    throw;
+    pg::Result row = source.exec("FETCH NEXT FROM mapengine_split");
+    if (row.rows() == 0) break;
+    ++found.rows_read;
+    KeyParts bound;
+    for (int c = 0; c < row.columns(); ++c) bound.emplace_back(row.value(0, c));
+    found.bounds.push_back(std::move(bound));
   }
+  tx.commit();
   return found;
 }
 
@@ -208,66 +202,59 @@ void SourceReader::connect() {
 void SourceReader::read(const KeyRange& range, std::optional<KeyParts> after,
                         const std::function<bool(std::string_view)>& on_row,
                         const std::atomic<bool>* cancel) {
-  int failures = 0;
-  std::chrono::steady_clock::time_point first_failure;
   std::string last_row;
   std::vector<Value> fields;
-  for (;;) {
-    try {
-      if (!connection_ || !connection_->is_ok()) connect();
-      pg::Connection& source = *connection_;
-      std::string sql = source_chunk_sql(&source, query_, key_, range, after,
-                                         options_.chunk_rows);
-      long delivered = 0;
-      bool stopped = false;
-      source.exec(options_.snapshot.empty()
-                      ? "BEGIN ISOLATION LEVEL READ COMMITTED READ ONLY"
-                      : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-      if (!options_.snapshot.empty()) {
-        source.exec("SET TRANSACTION SNAPSHOT " + source.quote_literal(options_.snapshot));
+  auto key_of_last_row = [&]() -> std::optional<KeyParts> {
+    if (last_row.empty() || !CopyTextDecoder::decode_row(last_row, fields)) return std::nullopt;
+    KeyParts parts;
+    for (int index : key_indexes_) parts.emplace_back(fields[static_cast<size_t>(index)].text());
+    return parts;
+  };
+  // One chunk in one read-only transaction; whether another chunk follows.
+  auto read_chunk = [&] {
+    if (!connection_ || !connection_->is_ok()) connect();
+    pg::Connection& source = *connection_;
+    std::string sql = source_chunk_sql(&source, query_, key_, range, after, options_.chunk_rows);
+    long delivered = 0;
+    bool stopped = false;
+    std::string opening = options_.snapshot.empty()
+                              ? "SET TRANSACTION ISOLATION LEVEL READ COMMITTED READ ONLY"
+                              : fmt::format(
+                                    "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+                                    "SET TRANSACTION SNAPSHOT {}",
+                                    source.quote_literal(options_.snapshot));
+    pg::Transaction tx(source, fmt::format("{}; SET LOCAL statement_timeout = {}", opening,
+                                           source.quote_literal(options_.statement_timeout)));
+    source.copy_out("COPY (" + sql + ") TO STDOUT", [&](std::string_view row) {
+      if (cancel != nullptr && cancel->load()) {
+        stopped = true;
+        return false;
       }
-      source.exec("SET LOCAL statement_timeout = " +
-                  source.quote_literal(options_.statement_timeout));
-      source.copy_out("COPY (" + sql + ") TO STDOUT", [&](std::string_view row) {
-        if (cancel != nullptr && cancel->load()) {
-          stopped = true;
-          return false;
-        }
-        ++delivered;
-        last_row.assign(row);
-        if (!on_row(row)) {
-          stopped = true;
-          return false;
-        }
-        return true;
-      });
-      source.exec("COMMIT");
-      failures = 0;
-      if (stopped) return;
-      if (delivered > 0) {
-        if (!CopyTextDecoder::decode_row(last_row, fields)) {
-          throw Error(ErrorKind::kData, "source: malformed COPY row from the server");
-        }
-        KeyParts parts;
-        for (int index : key_indexes_) parts.emplace_back(fields[static_cast<size_t>(index)].text());
-        after = std::move(parts);
+      ++delivered;
+      last_row.assign(row);
+      if (!on_row(row)) {
+        stopped = true;
+        return false;
       }
-      if (options_.chunk_rows <= 0 || delivered < options_.chunk_rows) return;
-    } catch (const Error& e) {
-      if (failures == 0) first_failure = std::chrono::steady_clock::now();
-      if (!wait_before_retry(options_.retry, "source: reading a chunk", e, failures++,
-                             first_failure)) {
-        throw;
-      }
-      // Continue after the last row delivered: rows of the failed chunk that were handed over
-      // are not read again.
-      if (!last_row.empty() && CopyTextDecoder::decode_row(last_row, fields)) {
-        KeyParts parts;
-        for (int index : key_indexes_) parts.emplace_back(fields[static_cast<size_t>(index)].text());
-        after = std::move(parts);
-      }
-      connection_.reset();
+      return true;
+    });
+    tx.commit();
+    if (stopped) return false;
+    if (delivered > 0) {
+      after = key_of_last_row();
+      if (!after) throw Error(ErrorKind::kData, "source: malformed COPY row from the server");
     }
+    return options_.chunk_rows > 0 && delivered >= options_.chunk_rows;
+  };
+  // After a failure, continue after the last row delivered: rows of the failed chunk that were
+  // handed over are not read again.
+  auto before_retry = [&] {
+    if (auto parts = key_of_last_row()) after = std::move(parts);
+    connection_.reset();
+  };
+  bool more = true;
+  while (more) {
+    more = with_retries(options_.retry, "source: reading a chunk", read_chunk, before_retry);
   }
 }
 

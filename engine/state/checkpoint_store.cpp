@@ -4,6 +4,7 @@
 
 #include "engine/common/error.h"
 #include "engine/common/log.h"
+#include "engine/pg/transaction.h"
 #include "engine/state/lease.h"
 #include "engine/state/legacy_key.h"
 #include "engine/state/run_store.h"
@@ -168,19 +169,14 @@ ClaimStatus claim_in_transaction(pg::Connection& target, const spec::MappingSpec
 ClaimStatus claim_mapping(pg::Connection& target, const spec::MappingSpec& mapping,
                           const std::string& owner, long long run_id,
                           const ClaimOptions& options) {
-  target.begin();
-  try {
-    ClaimStatus result = claim_in_transaction(target, mapping, owner, run_id, options);
-    if (result != ClaimStatus::kComplete) {
-      begin_run_mapping(target, run_id, mapping);
-      if (!mapping.legacy_key_columns.empty()) refresh_id_maps_view_in(target);
-    }
-    target.commit();
-    return result;
-  } catch (...) {
-    target.abandon_transaction();
-    throw;
+  pg::Transaction tx(target);
+  ClaimStatus result = claim_in_transaction(target, mapping, owner, run_id, options);
+  if (result != ClaimStatus::kComplete) {
+    begin_run_mapping(target, run_id, mapping);
+    if (!mapping.legacy_key_columns.empty()) refresh_id_maps_view_in(target);
   }
+  tx.commit();
+  return result;
 }
 
 std::optional<std::string> recorded_checksum(pg::Connection& target, const std::string& mapping) {
@@ -215,25 +211,20 @@ std::vector<RangeState> load_ranges(pg::Connection& target, const std::string& m
 
 void create_ranges(pg::Connection& target, const std::string& mapping,
                    const std::vector<KeyRange>& ranges) {
-  target.begin();
-  try {
-    target.exec("DELETE FROM mapengine.checkpoints WHERE mapping = $1", {mapping});
-    for (size_t i = 0; i < ranges.size(); ++i) {
-      const KeyRange& range = ranges[i];
-      target.exec(
-          "INSERT INTO mapengine.checkpoints (mapping, range_no, lower_key, upper_key) "
-          "VALUES ($1, $2, $3::jsonb, $4::jsonb)",
-          {mapping, std::to_string(i),
-           range.lower ? std::optional(key_parts_json(*range.lower)) : std::nullopt,
-           range.upper ? std::optional(key_parts_json(*range.upper)) : std::nullopt});
-    }
-    target.exec("UPDATE mapengine.mappings SET ranges = $2 WHERE mapping = $1",
-                {mapping, std::to_string(ranges.size())});
-    target.commit();
-  } catch (...) {
-    target.abandon_transaction();
-    throw;
+  pg::Transaction tx(target);
+  target.exec("DELETE FROM mapengine.checkpoints WHERE mapping = $1", {mapping});
+  for (size_t i = 0; i < ranges.size(); ++i) {
+    const KeyRange& range = ranges[i];
+    target.exec(
+        "INSERT INTO mapengine.checkpoints (mapping, range_no, lower_key, upper_key) "
+        "VALUES ($1, $2, $3::jsonb, $4::jsonb)",
+        {mapping, std::to_string(i),
+         range.lower ? std::optional(key_parts_json(*range.lower)) : std::nullopt,
+         range.upper ? std::optional(key_parts_json(*range.upper)) : std::nullopt});
   }
+  target.exec("UPDATE mapengine.mappings SET ranges = $2 WHERE mapping = $1",
+              {mapping, std::to_string(ranges.size())});
+  tx.commit();
 }
 
 void complete_mapping(pg::Connection& target, const std::string& mapping,

@@ -10,6 +10,7 @@
 
 #include "engine/common/error.h"
 #include "engine/pg/quote.h"
+#include "engine/pg/transaction.h"
 #include "engine/plan/dependency_plan.h"
 #include "engine/state/bulk_definitions.h"
 #include "engine/state/checkpoint_store.h"
@@ -377,67 +378,62 @@ ResetPlan execute_reset(pg::Connection& target, const ResetPlan& plan, long long
   if (state_version(target) == 0) return plan;  // nothing was ever recorded here
   for (const ResetStep& planned : plan.steps) {
     ResetStep step = planned;
-    target.exec("BEGIN");
-    try {
-      // The id_maps view is rebuilt below; serialise with other rebuilds (same lock as apply's).
-      target.exec("SELECT pg_advisory_xact_lock(120368403721832)");
-      // The mapping's row lock waits for its batches in flight and fences later ones.
-      pg::Result locked = target.exec(
-          "SELECT FROM mapengine.mappings WHERE mapping = $1 FOR UPDATE", {step.mapping});
-      std::map<std::string, Registered> registered = load_registered(target);
-      auto it = registered.find(step.mapping);
-      step.rows = 0;
-      if (locked.rows() == 1 && it != registered.end()) {
-        const Registered& m = it->second;
-        if (held_by_another(m)) throw Error::conflict(lease_refusal(m));
-        if (!step.keep_rows && table_exists(target, m.table) && identifiable(target, m)) {
-          for (const Reference& ref : references_to(target, m.table)) {
-            std::vector<const Registered*> excluded;
-            if (ref.from == m.table) excluded.push_back(&m);
-            long long n = count_referencing(target, m, ref, excluded);
-            if (n > 0) {
-              throw Error::conflict(fmt::format(
-                  "{}: {} rows of {} reference its rows (constraint {}); nothing of {} was "
-                  "deleted",
-                  m.mapping, n, ref.from.display(), ref.constraint, m.mapping));
-            }
+    pg::Transaction tx(target);
+    // The id_maps view is rebuilt below; serialise with other rebuilds (same lock as apply's).
+    target.exec("SELECT pg_advisory_xact_lock(120368403721832)");
+    // The mapping's row lock waits for its batches in flight and fences later ones.
+    pg::Result locked = target.exec(
+        "SELECT FROM mapengine.mappings WHERE mapping = $1 FOR UPDATE", {step.mapping});
+    std::map<std::string, Registered> registered = load_registered(target);
+    auto it = registered.find(step.mapping);
+    step.rows = 0;
+    if (locked.rows() == 1 && it != registered.end()) {
+      const Registered& m = it->second;
+      if (held_by_another(m)) throw Error::conflict(lease_refusal(m));
+      if (!step.keep_rows && table_exists(target, m.table) && identifiable(target, m)) {
+        for (const Reference& ref : references_to(target, m.table)) {
+          std::vector<const Registered*> excluded;
+          if (ref.from == m.table) excluded.push_back(&m);
+          long long n = count_referencing(target, m, ref, excluded);
+          if (n > 0) {
+            throw Error::conflict(fmt::format(
+                "{}: {} rows of {} reference its rows (constraint {}); nothing of {} was "
+                "deleted",
+                m.mapping, n, ref.from.display(), ref.constraint, m.mapping));
           }
-          step.rows = target
-                          .exec(fmt::format("DELETE FROM {} t WHERE {}", m.table.quoted(),
-                                            owned_rows(target, m, "t")))
-                          .affected();
         }
+        step.rows = target
+                        .exec(fmt::format("DELETE FROM {} t WHERE {}", m.table.quoted(),
+                                          owned_rows(target, m, "t")))
+                        .affected();
       }
-      // A bulk load's set-aside foreign keys and indexes come back with the rows gone.
-      restore_definitions_in(target, step.mapping);
-      auto remove = [&](const char* table) {
-        return static_cast<long long>(
-            target
-                .exec(fmt::format("DELETE FROM mapengine.{} WHERE mapping = $1", table),
-                      {step.mapping})
-                .affected());
-      };
-      step.id_map = remove("id_map");
-      step.rejects = remove("rejects");
-      step.pending_refs = remove("pending_refs");
-      step.checkpoints = remove("checkpoints");
-      remove("mappings");
-      refresh_id_maps_view_in(target);
-      if (run_id > 0 && it != registered.end()) {
-        target.exec(
-            "INSERT INTO mapengine.run_mappings (run_id, mapping, file, checksum, table_name, "
-            "status, finished_at, message) VALUES ($1, $2, $3, $4, $5, 'reset', "
-            "clock_timestamp(), $6)",
-            {std::to_string(run_id), step.mapping, it->second.file, it->second.checksum,
-             it->second.table.display(),
-             fmt::format("deleted {} rows, {} id map entries, {} rejects", step.rows,
-                         step.id_map, step.rejects)});
-      }
-      target.exec("COMMIT");
-    } catch (...) {
-      target.abandon_transaction();
-      throw;
     }
+    // A bulk load's set-aside foreign keys and indexes come back with the rows gone.
+    restore_definitions_in(target, step.mapping);
+    auto remove = [&](const char* table) {
+      return static_cast<long long>(
+          target
+              .exec(fmt::format("DELETE FROM mapengine.{} WHERE mapping = $1", table),
+                    {step.mapping})
+              .affected());
+    };
+    step.id_map = remove("id_map");
+    step.rejects = remove("rejects");
+    step.pending_refs = remove("pending_refs");
+    step.checkpoints = remove("checkpoints");
+    remove("mappings");
+    refresh_id_maps_view_in(target);
+    if (run_id > 0 && it != registered.end()) {
+      target.exec(
+          "INSERT INTO mapengine.run_mappings (run_id, mapping, file, checksum, table_name, "
+          "status, finished_at, message) VALUES ($1, $2, $3, $4, $5, 'reset', "
+          "clock_timestamp(), $6)",
+          {std::to_string(run_id), step.mapping, it->second.file, it->second.checksum,
+           it->second.table.display(),
+           fmt::format("deleted {} rows, {} id map entries, {} rejects", step.rows,
+                       step.id_map, step.rejects)});
+    }
+    tx.commit();
     done.steps.push_back(std::move(step));
   }
   return done;

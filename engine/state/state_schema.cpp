@@ -7,6 +7,7 @@
 
 #include "engine/common/error.h"
 #include "engine/pg/quote.h"
+#include "engine/pg/transaction.h"
 #include "engine/state/legacy_key.h"
 
 namespace mapengine::state {
@@ -174,33 +175,23 @@ int state_version(pg::Connection& target) {
 }
 
 int ensure_state_schema(pg::Connection& target) {
-  target.begin();
-  try {
-    // 0x6d6170656e67 = "mapeng": serialises concurrent first runs.
-    target.exec("SELECT pg_advisory_xact_lock(120368403721831)");
-    int version = state_version(target);
-    refuse_newer(version);
-    for (int v = version; v < kStateVersion; ++v) {
-      target.exec(kUpgrades[static_cast<size_t>(v)]);
-      target.exec(fmt::format("UPDATE mapengine.schema_version SET version = {}", v + 1));
-    }
-    target.commit();
-  } catch (...) {
-    target.abandon_transaction();
-    throw;
+  pg::Transaction tx(target);
+  // 0x6d6170656e67 = "mapeng": serialises concurrent first runs.
+  target.exec("SELECT pg_advisory_xact_lock(120368403721831)");
+  int version = state_version(target);
+  refuse_newer(version);
+  for (int v = version; v < kStateVersion; ++v) {
+    target.exec(kUpgrades[static_cast<size_t>(v)]);
+    target.exec(fmt::format("UPDATE mapengine.schema_version SET version = {}", v + 1));
   }
+  tx.commit();
   return kStateVersion;
 }
 
 void refresh_id_maps_view(pg::Connection& target) {
-  target.begin();
-  try {
-    refresh_id_maps_view_in(target);
-    target.commit();
-  } catch (...) {
-    target.abandon_transaction();
-    throw;
-  }
+  pg::Transaction tx(target);
+  refresh_id_maps_view_in(target);
+  tx.commit();
 }
 
 void refresh_id_maps_view_in(pg::Connection& target) {

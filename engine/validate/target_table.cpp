@@ -36,15 +36,10 @@ const std::string& TargetTable::type_of(const std::string& column) const {
   return it->second;
 }
 
-CheckTransaction::CheckTransaction(pg::Connection& target) : target_(target) {
-  target_.exec(
-      "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET LOCAL work_mem = '64MB'; "
-      "SET LOCAL statement_timeout = 0");
-}
-
-CheckTransaction::~CheckTransaction() {
-  target_.abandon_transaction();
-}
+CheckTransaction::CheckTransaction(pg::Connection& target)
+    : transaction_(target,
+                   "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+                   "SET LOCAL work_mem = '64MB'; SET LOCAL statement_timeout = 0") {}
 
 std::string id_expr(const spec::MappingSpec& mapping) {
   std::vector<std::string> quoted;

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "engine/pg/connection.h"
+#include "engine/pg/transaction.h"
 #include "engine/spec/mapping_spec.h"
 
 namespace mapengine::validate {
@@ -37,10 +38,9 @@ class CheckTransaction {
   explicit CheckTransaction(pg::Connection& target);
   CheckTransaction(const CheckTransaction&) = delete;
   CheckTransaction& operator=(const CheckTransaction&) = delete;
-  ~CheckTransaction();
 
  private:
-  pg::Connection& target_;
+  pg::Transaction transaction_;  // never committed
 };
 
 // SQL (over `t`) giving the text the id map keeps as a row's new id: its id column as text, or
