@@ -162,7 +162,9 @@ void fill_deferred(const spec::Project& project, const ApplyOptions& options,
       for (auto& result : summary.results) {
         if (result.name != mapping.name || message.empty()) continue;
         // Rejects that need attention outrank the wait: both are in the message.
-        if (outcome.waiting > 0 && result.status != "rejects") result.status = "waiting";
+        if (outcome.waiting > 0 && result.status != ApplyStatus::kRejects) {
+          result.status = ApplyStatus::kWaiting;
+        }
         result.message += (result.message.empty() ? "" : "; ") + message;
       }
     }
@@ -227,14 +229,15 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
   for (size_t i = 0; i < plan.steps.size(); ++i) {
     summary.results[i].name = plan.steps[i].mapping->name;
     summary.results[i].table = plan.steps[i].mapping->table.display();
-    summary.results[i].status = "skipped";
+    summary.results[i].status = ApplyStatus::kSkipped;
   }
 
   // Scheduler: start a mapping when its dependencies within the plan have succeeded.
   std::mutex mutex;
   std::condition_variable changed;
-  std::map<std::string, std::string> status_of;  // name -> pending/running/succeeded/failed
-  for (const auto& step : plan.steps) status_of[step.mapping->name] = "pending";
+  enum class StepState { kPending, kRunning, kSucceeded, kFailed };
+  std::map<std::string, StepState> status_of;  // by mapping name
+  for (const auto& step : plan.steps) status_of[step.mapping->name] = StepState::kPending;
   int running = 0;
   bool stop = false;
   std::vector<std::thread> threads;
@@ -256,7 +259,7 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
   auto ready = [&](const plan::PlannedMapping& step) {
     for (const auto& dep : step.depends_on) {
       auto it = status_of.find(dep);
-      if (it != status_of.end() && it->second != "succeeded") return false;
+      if (it != status_of.end() && it->second != StepState::kSucceeded) return false;
     }
     return true;
   };
@@ -267,15 +270,15 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
       bool started_one = false;
       for (size_t i = 0; i < plan.steps.size() && !stop; ++i) {
         const auto& step = plan.steps[i];
-        if (status_of[step.mapping->name] != "pending") continue;
+        if (status_of[step.mapping->name] != StepState::kPending) continue;
         if (running >= std::max(1, options.jobs) || !ready(step)) continue;
-        status_of[step.mapping->name] = "running";
+        status_of[step.mapping->name] = StepState::kRunning;
         ++running;
         started_one = true;
         threads.emplace_back([&, i] {
           const auto& s = plan.steps[i];
           MappingResult result;
-          std::string outcome = "succeeded";
+          ApplyStatus outcome = ApplyStatus::kSucceeded;
           try {
             log_event(spdlog::level::info, "mapping_start",
                       fmt::format("{}: {} -> {}", s.mapping->name, s.mapping->file,
@@ -284,8 +287,8 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
             result = run_step(s, project, options, run, progress[i]);
             log_event(spdlog::level::info, "mapping_done",
                       fmt::format("{}: {} ({} read, {} written, {} rejected, {:.1f} s)",
-                                  s.mapping->name, result.status, result.read, result.written,
-                                  result.rejected, result.seconds),
+                                  s.mapping->name, to_string(result.status), result.read,
+                                  result.written, result.rejected, result.seconds),
                       {{"table", s.mapping->name},
                        {"status", result.status},
                        {"rows", result.read},
@@ -293,7 +296,8 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
                        {"rejected", result.rejected},
                        {"seconds", result.seconds}});
           } catch (const Error& e) {
-            outcome = e.kind() == ErrorKind::kInterrupted ? "interrupted" : "failed";
+            outcome = e.kind() == ErrorKind::kInterrupted ? ApplyStatus::kInterrupted
+                                                          : ApplyStatus::kFailed;
             result.name = s.mapping->name;
             result.table = s.mapping->table.display();
             result.status = outcome;
@@ -304,27 +308,28 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
             std::lock_guard guard(mutex);
             if (summary.error.empty()) {
               summary.error = e.what();
-              summary.error_kind = static_cast<int>(e.kind());
+              summary.error_kind = e.kind();
               summary.error_sqlstate = e.sqlstate();
               summary.error_permanent = e.is_permanent();
             }
           } catch (const std::exception& e) {
-            outcome = "failed";
+            outcome = ApplyStatus::kFailed;
             result.name = s.mapping->name;
             result.status = outcome;
             result.message = e.what();
             std::lock_guard guard(mutex);
             if (summary.error.empty()) {
               summary.error = e.what();
-              summary.error_kind = static_cast<int>(ErrorKind::kInternal);
+              summary.error_kind = ErrorKind::kInternal;
             }
           }
           std::lock_guard guard(mutex);
           summary.results[i] = std::move(result);
-          status_of[s.mapping->name] = outcome == "succeeded" ? "succeeded" : "failed";
+          bool succeeded = outcome == ApplyStatus::kSucceeded;
+          status_of[s.mapping->name] = succeeded ? StepState::kSucceeded : StepState::kFailed;
           // A rehearsal goes on with the mappings that do not depend on a failed one.
-          if (outcome != "succeeded" &&
-              (!rehearsal || outcome == "interrupted" || !rehearsal->target->is_ok())) {
+          if (!succeeded && (!rehearsal || outcome == ApplyStatus::kInterrupted ||
+                             !rehearsal->target->is_ok())) {
             stop = true;
           }
           --running;
@@ -347,25 +352,27 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
       fill_deferred(project, options, target, summary);
     } catch (const Error& e) {
       summary.error = e.what();
-      summary.error_kind = static_cast<int>(e.kind());
+      summary.error_kind = e.kind();
     }
   }
   if (!summary.error.empty()) {
-    summary.status =
-        summary.error_kind == static_cast<int>(ErrorKind::kInterrupted) ? "interrupted" : "failed";
+    summary.status = summary.error_kind == ErrorKind::kInterrupted ? ApplyStatus::kInterrupted
+                                                                   : ApplyStatus::kFailed;
   } else if (interrupted_now) {
-    summary.status = "interrupted";
+    summary.status = ApplyStatus::kInterrupted;
   } else {
-    summary.status = options.dry_run ? "dry-run" : "succeeded";
+    summary.status = options.dry_run ? ApplyStatus::kDryRun : ApplyStatus::kSucceeded;
     for (const auto& r : summary.results) {
-      if (r.status == "rejects" && !options.dry_run) summary.status = "rejects";
+      if (r.status == ApplyStatus::kRejects && !options.dry_run) {
+        summary.status = ApplyStatus::kRejects;
+      }
     }
   }
   for (size_t i = 0; i < plan.steps.size(); ++i) {
-    if (summary.results[i].status != "skipped") continue;
+    if (summary.results[i].status != ApplyStatus::kSkipped) continue;
     for (const auto& dep : plan.steps[i].depends_on) {
       auto it = status_of.find(dep);
-      if (it != status_of.end() && it->second == "failed") {
+      if (it != status_of.end() && it->second == StepState::kFailed) {
         summary.results[i].message = fmt::format("not run: it depends on {}, which failed", dep);
         break;
       }
@@ -380,11 +387,12 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
       // Why rows were set aside, for the mappings whose rejects need attention or that failed
       // (perhaps at their max_rejects): every reject the mapping holds.
       for (auto& r : summary.results) {
-        if (r.status == "rejects" || r.status == "failed") {
+        if (r.status == ApplyStatus::kRejects || r.status == ApplyStatus::kFailed) {
           r.reject_summary = state::summarize_rejects(*target, r.name);
         }
       }
-      state::finish_run(*target, run.run_id, summary.status, summary.error);
+      state::finish_run(*target, run.run_id, std::string(to_string(summary.status)),
+                        summary.error);
     } catch (const Error&) {
       // Unreachable target: the run stays "running" in the record; progress is safe.
     }
@@ -406,15 +414,13 @@ std::string format_summary(const ApplySummary& summary) {
                      group_digits(written), group_digits(rejected), group_digits(skipped),
                      fmt::format("{:.1f}", seconds)}});
   };
-  long long read = 0, written = 0, rejected = 0, skipped = 0;
+  RowCounts total;
   for (const auto& r : summary.results) {
-    add(r.name, r.status, r.read, r.written, r.rejected, r.skipped, r.seconds);
-    read += r.read;
-    written += r.written;
-    rejected += r.rejected;
-    skipped += r.skipped;
+    add(r.name, to_string(r.status), r.read, r.written, r.rejected, r.skipped, r.seconds);
+    total += r;
   }
-  add("total", summary.status, read, written, rejected, skipped, summary.seconds);
+  add("total", to_string(summary.status), total.read, total.written, total.rejected,
+      total.skipped, summary.seconds);
   size_t width[7] = {};
   for (const Row& row : rows) {
     for (int c = 0; c < 7; ++c) width[c] = std::max(width[c], row.cells[c].size());
@@ -450,7 +456,9 @@ std::string format_reject_reasons(const ApplySummary& summary) {
   std::string out;
   for (const auto& r : summary.results) {
     out += format_reject_summary(r);
-    if (r.status == "rejects" && !r.message.empty()) out += fmt::format("  {}\n", r.message);
+    if (r.status == ApplyStatus::kRejects && !r.message.empty()) {
+      out += fmt::format("  {}\n", r.message);
+    }
   }
   return out;
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/apply/apply_options.h"
+#include "engine/common/error.h"
 #include "engine/plan/dependency_plan.h"
 #include "engine/spec/mapping_spec.h"
 
@@ -20,9 +21,9 @@ struct ApplySummary {
   std::vector<MappingResult> results;  // in plan order; mappings never started are "skipped"
   // succeeded, failed, interrupted, dry-run; rejects: every mapping finished but the rejects of
   // at least one need attention (see MappingResult::status)
-  std::string status;
-  std::string error;                   // the first failure, one line
-  int error_kind = 0;                  // ErrorKind of the first failure (as int)
+  ApplyStatus status = ApplyStatus::kSucceeded;
+  std::string error;                            // the first failure, one line
+  ErrorKind error_kind = ErrorKind::kInternal;  // of the first failure
   std::string error_sqlstate;          // its SQLSTATE, when the server gave one
   bool error_permanent = false;        // Error::is_permanent() of the first failure
   double seconds = 0;

@@ -3,10 +3,13 @@
 
 #include <atomic>
 #include <map>
+#include <nlohmann/json_fwd.hpp>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/common/retry.h"
+#include "engine/common/row_counts.h"
 #include "engine/sink/batch_writer.h"
 #include "engine/source/source_reader.h"
 #include "engine/state/reject_summary.h"
@@ -44,17 +47,34 @@ struct MappingProgress {
   std::atomic<long long> read{0}, written{0}, rejected{0}, skipped{0};
   std::atomic<bool> running{false}, finished{false};
   std::atomic<double> started_at{0};  // seconds since epoch
+
+  RowCounts counts() const { return {read, written, rejected, skipped}; }
 };
 
-struct MappingResult {
+// How a mapping's apply ended, or (a subset) a whole run's. Printed, logged and recorded as
+// to_string() says.
+enum class ApplyStatus {
+  kSkipped,      // "skipped": not run (a mapping it depends on failed, or the run stopped)
+  kSucceeded,    // "succeeded"
+  kUpToDate,     // "up-to-date": already applied with this very file
+  kWaiting,      // "waiting": deferred references wait for a mapping not applied yet
+  kFailed,       // "failed"
+  kInterrupted,  // "interrupted"
+  kDryRun,       // "dry-run": rehearsed
+  kOverLimit,    // "over-limit": rehearsed; a real apply would stop at its max_rejects
+  // "rejects": the table is finished but its rejects need attention (it declares no
+  // max_rejects and rejected rows, or they exceed the limit it declares now)
+  kRejects,
+};
+std::string_view to_string(ApplyStatus status);
+// JSON (log lines, summaries) writes the same words.
+void to_json(nlohmann::json& out, ApplyStatus status);
+
+// A mapping's outcome; its RowCounts are the mapping's since it was last (re)started.
+struct MappingResult : RowCounts {
   std::string name;
   std::string table;
-  // succeeded, up-to-date, waiting (deferred references), failed, interrupted; in a dry run
-  // dry-run, or over-limit (a real apply would stop at its max_rejects); or rejects: the table
-  // is finished but its rejects need attention (it declares no max_rejects and rejected rows, or
-  // they exceed the limit it declares now).
-  std::string status;
-  long long read = 0, written = 0, rejected = 0, skipped = 0;
+  ApplyStatus status = ApplyStatus::kSkipped;
   double seconds = 0;
   std::string message;
   std::vector<std::string> sample;  // dry run: a few transformed rows (COPY text)

@@ -82,23 +82,18 @@ void check_reject_limit(const spec::MappingSpec& mapping, long long rejected, lo
 }
 
 // The mapping's figures since it was last (re)started, from its checkpoints.
-state::MappingCounts recorded_counts(pg::Connection& target, const std::string& mapping) {
-  state::MappingCounts counts;
-  for (const auto& r : state::load_ranges(target, mapping)) {
-    counts.read += r.read;
-    counts.written += r.written;
-    counts.rejected += r.rejected;
-    counts.skipped += r.skipped;
-  }
+RowCounts recorded_counts(pg::Connection& target, const std::string& mapping) {
+  RowCounts counts;
+  for (const auto& r : state::load_ranges(target, mapping)) counts += r;
   return counts;
 }
 
 // Sets result's status to "rejects" when the mapping's recorded rejects (`counts`) are not
 // accepted by the limit the file declares (none declared: any reject), with what to do.
-void judge_rejects(const spec::MappingSpec& mapping, const state::MappingCounts& counts,
+void judge_rejects(const spec::MappingSpec& mapping, const RowCounts& counts,
                    MappingResult& result) {
   if (spec::rejects_accepted(mapping.max_rejects, counts.rejected, counts.read)) return;
-  result.status = "rejects";
+  result.status = ApplyStatus::kRejects;
   std::string why =
       mapping.max_rejects
           ? fmt::format("over its max_rejects {}", mapping.max_rejects->text())
@@ -483,12 +478,9 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
     claim = state::claim_mapping(c, mapping, run.owner, run.run_id, claim_options);
   });
   if (claim == state::ClaimStatus::kComplete) {
-    result.status = "up-to-date";
-    state::MappingCounts counts = recorded_counts(target, mapping.name);
-    result.read = counts.read;
-    result.written = counts.written;
-    result.rejected = counts.rejected;
-    result.skipped = counts.skipped;
+    result.status = ApplyStatus::kUpToDate;
+    RowCounts counts = recorded_counts(target, mapping.name);
+    static_cast<RowCounts&>(result) = counts;
     judge_rejects(mapping, counts, result);
     progress.finished = true;
     result.seconds = seconds_since(started);
@@ -517,16 +509,13 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
           resolve_self_references(c, program);
         });
       }
-      state::MappingCounts counts;
+      RowCounts counts;
       on_target(target, options, mapping, "completing the mapping", [&](pg::Connection& c) {
         state::complete_mapping(c, mapping.name, run.owner);
         counts = recorded_counts(c, mapping.name);
       });
-      result.status = "succeeded";
-      result.read = progress.read;
-      result.written = progress.written;
-      result.rejected = progress.rejected;
-      result.skipped = progress.skipped;
+      result.status = ApplyStatus::kSucceeded;
+      static_cast<RowCounts&>(result) = progress.counts();
       result.message = fmt::format("retried {} rejected keys: {} written, {} rejected again",
                                    retried.keys, progress.written.load(), progress.rejected.load());
       if (retried.missing > 0) {
@@ -538,9 +527,8 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
       log_event(spdlog::level::info, "retry_done", fmt::format("{}: {}", mapping.name, result.message),
                 {{"table", mapping.name}});
       on_target(target, options, mapping, "recording the outcome", [&](pg::Connection& c) {
-        state::finish_run_mapping(c, run.run_id, mapping.name, result.status,
-                                  {progress.read, progress.written, progress.rejected,
-                                   progress.skipped},
+        state::finish_run_mapping(c, run.run_id, mapping.name,
+                                  std::string(to_string(result.status)), progress.counts(),
                                   result.seconds, result.message);
       });
       progress.finished = true;
@@ -607,7 +595,7 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
     // batch that exceeded it was the last (a re-run must not complete such a mapping). A
     // rehearsal goes on past the limit and reports it.
     if (mapping.max_rejects && rehearsal == nullptr) {
-      state::MappingCounts counts;
+      RowCounts counts;
       on_target(target, options, mapping, "counting the rejects",
                 [&](pg::Connection& c) { counts = recorded_counts(c, mapping.name); });
       check_reject_limit(mapping, counts.rejected, counts.read, counts.read);
@@ -622,30 +610,26 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
         }
       });
     }
-    state::MappingCounts counts;
+    RowCounts counts;
     on_target(target, options, mapping, "recording the outcome", [&](pg::Connection& c) {
       state::complete_mapping(c, mapping.name, run.owner);
       counts = recorded_counts(c, mapping.name);
     });
-    result.read = counts.read;
-    result.written = counts.written;
-    result.rejected = counts.rejected;
-    result.skipped = counts.skipped;
-    result.status = "succeeded";
+    static_cast<RowCounts&>(result) = counts;
+    result.status = ApplyStatus::kSucceeded;
     if (rehearsal == nullptr) judge_rejects(mapping, counts, result);
     result.seconds = seconds_since(started);
     on_target(target, options, mapping, "recording the outcome", [&](pg::Connection& c) {
-      state::finish_run_mapping(c, run.run_id, mapping.name, result.status,
-                                {progress.read, progress.written, progress.rejected,
-                                 progress.skipped},
+      state::finish_run_mapping(c, run.run_id, mapping.name,
+                                std::string(to_string(result.status)), progress.counts(),
                                 result.seconds, result.message);
     });
     if (rehearsal != nullptr) {
-      result.status = "dry-run";
+      result.status = ApplyStatus::kDryRun;
       if (!spec::rejects_accepted(mapping.max_rejects, counts.rejected, counts.read)) {
         // What a real apply would do: stop at a declared limit; finish the table but exit 1
         // under the default one.
-        result.status = mapping.max_rejects ? "over-limit" : "rejects";
+        result.status = mapping.max_rejects ? ApplyStatus::kOverLimit : ApplyStatus::kRejects;
         result.message =
             mapping.max_rejects
                 ? fmt::format("{} of {} rows rejected exceed max_rejects {}: a real apply would "
@@ -667,14 +651,14 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
     return result;
   } catch (const Error& e) {
     progress.running = false;
-    std::string status = e.kind() == ErrorKind::kInterrupted ? "interrupted" : "failed";
+    ApplyStatus status =
+        e.kind() == ErrorKind::kInterrupted ? ApplyStatus::kInterrupted : ApplyStatus::kFailed;
     try {
       if (!target.is_ok() && !target.held()) target = pg::Connection(options.target_url, "target");
       bulk.abandon(target);
       state::release_lease(target, mapping.name, run.owner);
-      state::finish_run_mapping(target, run.run_id, mapping.name, status,
-                                {progress.read, progress.written, progress.rejected,
-                                 progress.skipped},
+      state::finish_run_mapping(target, run.run_id, mapping.name,
+                                std::string(to_string(status)), progress.counts(),
                                 seconds_since(started), e.what());
     } catch (const Error&) {
       // The target is unreachable: the lease expires by itself; progress is in the checkpoints.

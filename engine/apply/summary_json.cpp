@@ -22,7 +22,7 @@ std::string utc_timestamp(double seconds_since_epoch) {
 
 nlohmann::json summary_to_json(const ApplySummary& summary, const SummaryContext& context) {
   nlohmann::json mappings = nlohmann::json::array();
-  long long read = 0, written = 0, rejected = 0, skipped = 0;
+  RowCounts total;
   for (const MappingResult& r : summary.results) {
     nlohmann::json groups = nlohmann::json::array();
     for (const auto& group : r.reject_summary.groups) {
@@ -45,17 +45,14 @@ nlohmann::json summary_to_json(const ApplySummary& summary, const SummaryContext
                         {"reject_groups", groups},
                         {"reject_groups_total", r.reject_summary.groups_total},
                         {"reject_rows_total", r.reject_summary.rows_total}});
-    read += r.read;
-    written += r.written;
-    rejected += r.rejected;
-    skipped += r.skipped;
+    total += r;
   }
   nlohmann::json error = nullptr;
   if (!summary.error.empty()) {
     error = {{"message", redact_known_secrets(summary.error)},
              {"sqlstate", summary.error_sqlstate.empty() ? nlohmann::json(nullptr)
                                                          : nlohmann::json(summary.error_sqlstate)},
-             {"kind", std::string(to_string(static_cast<ErrorKind>(summary.error_kind)))},
+             {"kind", std::string(to_string(summary.error_kind))},
              {"permanent", summary.error_permanent}};
   }
   return {{"version", context.version},
@@ -70,10 +67,10 @@ nlohmann::json summary_to_json(const ApplySummary& summary, const SummaryContext
           {"mappings", mappings},
           {"totals",
            {{"mappings", summary.results.size()},
-            {"read", read},
-            {"written", written},
-            {"rejected", rejected},
-            {"skipped", skipped}}}};
+            {"read", total.read},
+            {"written", total.written},
+            {"rejected", total.rejected},
+            {"skipped", total.skipped}}}};
 }
 
 }  // namespace mapengine

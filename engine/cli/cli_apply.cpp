@@ -124,7 +124,7 @@ struct Ending {
 
 Ending ending_of(const ApplySummary& summary, bool dry_run) {
   Ending end;
-  if (summary.status == "interrupted") {
+  if (summary.status == ApplyStatus::kInterrupted) {
     end.exit.code = kExitInterrupted;
     end.event = "interrupted";
     end.text = dry_run ? "mapengine: interrupted; the dry run was rolled back."
@@ -132,14 +132,14 @@ Ending ending_of(const ApplySummary& summary, bool dry_run) {
                          "command again to resume.";
     return end;
   }
-  if (summary.status == "failed") {
-    end.exit = error_exit(static_cast<ErrorKind>(summary.error_kind), summary.error_sqlstate,
-                          summary.error_permanent, !dry_run);
+  if (summary.status == ApplyStatus::kFailed) {
+    end.exit = error_exit(summary.error_kind, summary.error_sqlstate, summary.error_permanent,
+                          !dry_run);
     end.error = true;
     return end;
   }
   if (!dry_run) {
-    if (summary.status == "rejects") {
+    if (summary.status == ApplyStatus::kRejects) {
       end.exit.code = kExitFindings;
       end.event = "rejects";
       end.text =
@@ -149,8 +149,8 @@ Ending ending_of(const ApplySummary& summary, bool dry_run) {
   }
   long long over = 0, rejects = 0;
   for (const auto& result : summary.results) {
-    over += result.status == "over-limit" ? 1 : 0;
-    rejects += result.status == "rejects" ? 1 : 0;
+    over += result.status == ApplyStatus::kOverLimit ? 1 : 0;
+    rejects += result.status == ApplyStatus::kRejects ? 1 : 0;
   }
   if (over > 0) {
     end.exit.code = kExitFindings;
@@ -257,7 +257,7 @@ int run_apply(const ApplyFlags& flags, double started_at, std::optional<plan::Pl
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
   log_event(spdlog::level::info, "apply_done",
-            fmt::format("apply {} in {:.1f} s; peak memory {} MiB", summary.status,
+            fmt::format("apply {} in {:.1f} s; peak memory {} MiB", to_string(summary.status),
                         summary.seconds, usage.ru_maxrss / 1024),
             {{"status", summary.status},
              {"seconds", summary.seconds},
@@ -364,9 +364,10 @@ Runner add_apply_command(CLI::App& app) {
       // The summary file is written on failure too, with the exit code the error gives.
       if (!flags->summary_json.empty()) {
         ApplySummary failed;
-        failed.status = e.kind() == ErrorKind::kInterrupted ? "interrupted" : "failed";
+        failed.status = e.kind() == ErrorKind::kInterrupted ? ApplyStatus::kInterrupted
+                                                            : ApplyStatus::kFailed;
         failed.error = e.what();
-        failed.error_kind = static_cast<int>(e.kind());
+        failed.error_kind = e.kind();
         failed.error_sqlstate = e.sqlstate();
         failed.error_permanent = e.is_permanent();
         failed.seconds = now_seconds() - started_at;
@@ -375,7 +376,7 @@ Runner add_apply_command(CLI::App& app) {
             MappingResult result;
             result.name = step.mapping->name;
             result.table = step.mapping->table.display();
-            result.status = "skipped";
+            result.status = ApplyStatus::kSkipped;
             failed.results.push_back(std::move(result));
           }
         }

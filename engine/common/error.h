@@ -5,7 +5,7 @@
 //    and its `what()` is a single line a user can act on: it names the file:line:col, the
 //    table / legacy key / column / value, or the SQLSTATE and server message concerned.
 //  - Expected per-row failures (a transform rejecting a value, a lookup miss) are NOT exceptions:
-//    they are values (`RowFailure`, see transform/value.h) because they are part of normal flow.
+//    they are values (`Rejection`, transform/transform.h) because they are part of normal flow.
 //  - Lint findings are collected as `Diagnostic`s (spec/diagnostic.h), never thrown.
 //  - No other exception type crosses a module boundary; std exceptions are wrapped at the edge.
 //

@@ -344,10 +344,7 @@ void decide_verdict(MigrationReport& report) {
   v.complete = v.validated = v.rejects_recorded = v.rejects_accepted = !report.tables.empty();
   size_t incomplete = 0, unvalidated = 0, over_limit = 0;
   for (const auto& t : report.tables) {
-    v.read += t.read;
-    v.written += t.written;
-    v.rejected += t.rejected;
-    v.skipped += t.skipped;
+    v += t;
     if (t.status == "waiting") {
       v.complete = false;
       ++incomplete;

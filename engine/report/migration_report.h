@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/common/row_counts.h"
 #include "engine/pg/connection.h"
 #include "engine/spec/mapping_spec.h"
 
@@ -29,12 +30,11 @@ struct RunRecord {
   std::string message;
 };
 
-struct TableRun {
+struct TableRun : RowCounts {
   long long run_id = 0;
   std::string status;
   std::string started_at;
   std::optional<double> seconds;
-  long long read = 0, written = 0, rejected = 0, skipped = 0;
   std::string checksum;
   std::string message;
 };
@@ -63,7 +63,8 @@ struct LatestValidation {
   std::vector<CheckLine> checks;
 };
 
-struct TableReport {
+// Its RowCounts are the checkpoints' now.
+struct TableReport : RowCounts {
   int order = 0;  // 1-based position in the dependency order
   std::string mapping;
   std::string table;
@@ -77,7 +78,6 @@ struct TableReport {
   std::string status;
   long long waiting_refs = 0;  // deferred references not filled yet
   std::string started_at, completed_at;
-  long long read = 0, written = 0, rejected = 0, skipped = 0;  // checkpoints now
   long long reject_records = 0;
   std::optional<std::string> max_rejects;  // as last applied; nullopt: none declared (0)
   long long reject_groups = 0;  // distinct reasons (the top ones are listed)
@@ -93,7 +93,8 @@ struct TableReport {
   std::optional<LatestValidation> validation;
 };
 
-struct Verdict {
+// Its RowCounts are the tables' summed.
+struct Verdict : RowCounts {
   bool ok = false;
   bool complete = false;          // every mapping complete
   bool validated = false;         // every mapping's latest validation passed, after its last apply
@@ -101,7 +102,6 @@ struct Verdict {
   bool rejects_accepted = false;  // every mapping's rejects within its max_rejects (default 0)
   std::string headline;           // one sentence
   std::vector<std::string> issues;
-  long long read = 0, written = 0, rejected = 0, skipped = 0;
 };
 
 // A table filled before mapengine, declared in a `kind: migrated` file.

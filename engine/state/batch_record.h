@@ -18,8 +18,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/common/row_counts.h"
 #include "engine/pg/connection.h"
-#include "engine/state/run_store.h"
 
 namespace mapengine {
 
@@ -72,7 +72,7 @@ struct CheckpointAdvance {
   std::span<const std::string> previous_key;  // where the checkpoint must be (empty: nowhere yet)
   std::span<const std::string> last_key;      // where it moves (empty: it stays)
   bool range_done = false;
-  MappingCounts counts;
+  RowCounts counts;
 };
 
 // Moves `mapping`'s checkpoint for the batch, in the batch's transaction, if `owner` still holds

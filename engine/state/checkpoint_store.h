@@ -13,18 +13,19 @@
 #include <string>
 #include <vector>
 
+#include "engine/common/row_counts.h"
 #include "engine/pg/connection.h"
 #include "engine/source/source_reader.h"
 #include "engine/spec/mapping_spec.h"
 
 namespace mapengine::state {
 
-struct RangeState {
+// A key range's checkpoint, with the rows its batches read, wrote, rejected and skipped.
+struct RangeState : RowCounts {
   int range_no = 0;
   KeyRange range;
   std::optional<KeyParts> last_key;
   bool done = false;
-  long long read = 0, written = 0, rejected = 0, skipped = 0;
 };
 
 enum class ClaimStatus {

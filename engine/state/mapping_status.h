@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/common/row_counts.h"
 #include "engine/pg/connection.h"
 
 namespace mapengine::state {
@@ -22,7 +23,8 @@ struct LastRun {
   std::string message;
 };
 
-struct MappingStatus {
+// Its RowCounts are over all its runs.
+struct MappingStatus : RowCounts {
   std::string mapping;
   std::string table;     // schema.name
   std::string file;      // as recorded when it last ran
@@ -32,7 +34,6 @@ struct MappingStatus {
   // since `mapengine reset`).
   std::string state = "not applied";
   std::optional<LastRun> last_run;
-  long long read = 0, written = 0, rejected = 0, skipped = 0;  // over all its runs
   long long rejects_now = 0;  // rows in mapengine.rejects (what `mapengine rejects` exports)
   int ranges_done = 0, ranges_total = 0;
   std::string lease_owner;  // "host:pid:run" while held

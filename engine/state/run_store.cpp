@@ -119,7 +119,7 @@ void begin_run_mapping(pg::Connection& target, long long run_id,
 }
 
 void finish_run_mapping(pg::Connection& target, long long run_id, const std::string& mapping,
-                        const std::string& status, const MappingCounts& counts, double seconds,
+                        const std::string& status, const RowCounts& counts, double seconds,
                         const std::string& message) {
   target.exec(
       "UPDATE mapengine.run_mappings SET status = $3, finished_at = clock_timestamp(), "

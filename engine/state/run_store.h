@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "engine/common/row_counts.h"
 #include "engine/pg/connection.h"
 #include "engine/spec/mapping_spec.h"
 
@@ -40,11 +41,8 @@ void finish_run(pg::Connection& target, long long run_id, const std::string& sta
 
 void begin_run_mapping(pg::Connection& target, long long run_id, const spec::MappingSpec& mapping);
 
-struct MappingCounts {
-  long long read = 0, written = 0, rejected = 0, skipped = 0;
-};
 void finish_run_mapping(pg::Connection& target, long long run_id, const std::string& mapping,
-                        const std::string& status, const MappingCounts& counts, double seconds,
+                        const std::string& status, const RowCounts& counts, double seconds,
                         const std::string& message);
 
 }  // namespace mapengine::state

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "engine/common/row_counts.h"
 #include "engine/pg/connection.h"
 #include "engine/spec/mapping_spec.h"
 #include "engine/validate/content_check.h"
@@ -22,12 +23,12 @@
 
 namespace mapengine::validate {
 
-// What mapengine recorded about a mapping in the target.
-struct MappingState {
+// What mapengine recorded about a mapping in the target; its RowCounts are sums over the
+// checkpoints.
+struct MappingState : RowCounts {
   bool registered = false;                                     // a row in mapengine.mappings
   std::string status;                                          // pending, running, complete
   std::string checksum;                                        // of the file last applied
-  long long read = 0, written = 0, rejected = 0, skipped = 0;  // sums over the checkpoints
   long long reject_records = 0;                                // rows in mapengine.rejects
 };
 
