@@ -9,6 +9,7 @@
 
 #include "engine/common/error.h"
 #include "engine/pg/quote.h"
+#include "engine/pg/transaction.h"
 #include "engine/state/legacy_key.h"
 
 namespace mapengine::state {
@@ -97,14 +98,9 @@ void delete_record(pg::Connection& target, const std::string& mapping, const Def
 
 template <typename Work>
 void in_transaction(pg::Connection& target, Work&& work) {
-  target.begin("SET LOCAL lock_timeout = '1min'");
-  try {
-    work();
-    target.commit();
-  } catch (...) {
-    target.abandon_transaction();
-    throw;
-  }
+  pg::Transaction tx(target, "SET LOCAL lock_timeout = '1min'");
+  work();
+  tx.commit();
 }
 
 std::vector<std::string> prefixed(const std::string& alias, const std::vector<std::string>& names) {
