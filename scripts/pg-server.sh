@@ -56,7 +56,8 @@ start)
   port=$(free_port)
   opts=(-c "port=$port" -c "listen_addresses=127.0.0.1" -c "unix_socket_directories=$dir"
         -c "max_connections=200" -c "shared_buffers=256MB" -c "max_wal_size=4GB"
-        -c "log_min_messages=warning")
+        -c "log_min_messages=warning"
+        -c "wal_level=logical")
   if [ "$fast" = "--fast" ]; then
     opts+=(-c fsync=off -c full_page_writes=off -c synchronous_commit=off)
   fi

@@ -69,7 +69,7 @@ void throw_error(PGconn* conn, PGresult* result, std::string_view role, std::str
   throw Error(kind, std::move(message), std::move(server));
 }
 
-Connection::Connection(const std::string& conninfo, std::string role)
+Connection::Connection(const std::string& conninfo, std::string role, Session session)
     : role_(std::move(role)), conninfo_(conninfo) {
   // The conninfo is expanded in place of dbname; the fallback application name lets operators
   // see mapengine's sessions in pg_stat_activity unless the conninfo names its own.
@@ -81,10 +81,14 @@ Connection::Connection(const std::string& conninfo, std::string role)
                             ? environment_timeout
                             : std::to_string(kConnectTimeoutSeconds);
   // client_encoding comes last so that it always holds: quoting assumes UTF-8.
+  // replication comes after dbname too: a conninfo cannot turn a replication session off.
+  const char* replication =
+      session == Session::kLogicalReplication ? "database" : nullptr;
   const char* keywords[] = {"fallback_application_name", "connect_timeout", "dbname",
-                            "client_encoding", nullptr};
+                            "client_encoding", replication != nullptr ? "replication" : nullptr,
+                            nullptr};
   const char* values[] = {application.c_str(), timeout.c_str(), conninfo.c_str(), "UTF8",
-                          nullptr};
+                          replication, nullptr};
   conn_ = PQconnectdbParams(keywords, values, 1);
   if (conn_ == nullptr || PQstatus(conn_) != CONNECTION_OK) {
     std::string message = conn_ ? trim_newline(PQerrorMessage(conn_)) : "out of memory";
@@ -399,6 +403,19 @@ void Connection::end_held_transaction() noexcept {
   held_ = false;
   nesting_ = 0;
   abandon_transaction();
+}
+
+void Connection::commit_held_transaction() {
+  if (!held_ || nesting_ != 0) {
+    throw Error::internal(role_ + ": commit_held_transaction() without a held transaction");
+  }
+  held_ = false;
+  Result result = exec("COMMIT");
+  // COMMIT of a failed transaction succeeds as a ROLLBACK.
+  if (std::string_view(PQcmdStatus(result.get())) != "COMMIT") {
+    throw Error(ErrorKind::kDatabase,
+                role_ + ": the transaction had failed and was rolled back at COMMIT", "25P02");
+  }
 }
 
 void Connection::check_held(std::string_view sql) const {

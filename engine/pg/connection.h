@@ -32,12 +32,17 @@ using Param = std::optional<std::string>;
 
 inline constexpr int kConnectTimeoutSeconds = 10;
 
+// What a connection is for: ordinary statements, or a logical replication session
+// (replication=database: replication commands such as CREATE_REPLICATION_SLOT and
+// START_REPLICATION, plus plain SQL). Poolers do not carry replication sessions.
+enum class Session { kNormal, kLogicalReplication };
+
 class Connection {
  public:
   // Opens a connection. `role` names it in messages ("source", "target"). Connecting gives up
   // after kConnectTimeoutSeconds unless the conninfo or PGCONNECT_TIMEOUT says otherwise.
   // REQUIRES: conninfo is a libpq key=value string or URI.
-  Connection(const std::string& conninfo, std::string role);
+  Connection(const std::string& conninfo, std::string role, Session session = Session::kNormal);
   Connection(Connection&& other) noexcept;
   Connection& operator=(Connection&& other) noexcept;
   Connection(const Connection&) = delete;
@@ -92,6 +97,10 @@ class Connection {
   void hold_transaction();
   // Rolls the held transaction back (with every savepoint in it). Never throws.
   void end_held_transaction() noexcept;
+  // Commits the held transaction instead: change-following writes one source transaction's
+  // effects, across mappings, in one. Throws when the server refuses the COMMIT or the
+  // transaction had failed (then nothing of it persists). REQUIRES: held, no savepoint open.
+  void commit_held_transaction();
   bool held() const { return held_; }
   // Savepoints begin() has open inside the held transaction.
   int nesting() const { return nesting_; }

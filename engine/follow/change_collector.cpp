@@ -1,0 +1,109 @@
+#include "engine/follow/change_collector.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "engine/common/error.h"
+
+namespace mapengine::follow {
+namespace {
+
+std::string table_name(const Relation& relation) {
+  return fmt::format("{}.{}", relation.schema, relation.name);
+}
+
+}  // namespace
+
+ChangeCollector::ChangeCollector(std::vector<FollowedTable> tables) : tables_(std::move(tables)) {}
+
+void ChangeCollector::on_relation(const Relation& relation) {
+  relations_[relation.id] = relation;
+  watched_.erase(relation.id);
+  auto table = std::find_if(tables_.begin(), tables_.end(), [&](const FollowedTable& t) {
+    return t.schema == relation.schema && t.name == relation.name;
+  });
+  if (table == tables_.end()) return;
+  Watched watched{&*table, {}};
+  for (const std::string& column : table->key_columns) {
+    auto found = std::find_if(relation.columns.begin(), relation.columns.end(),
+                              [&](const RelationColumn& c) { return c.name == column; });
+    if (found == relation.columns.end()) {
+      throw Error(ErrorKind::kConflict,
+                  fmt::format("source table {} no longer has the key column {} that following "
+                              "reads: its definition changed while being followed",
+                              table_name(relation), column));
+    }
+    watched.key_positions.push_back(static_cast<int>(found - relation.columns.begin()));
+  }
+  watched_[relation.id] = std::move(watched);
+}
+
+void ChangeCollector::add_key(std::uint32_t relation, const Tuple& row, const char* change) {
+  auto watched = watched_.find(relation);
+  if (watched == watched_.end()) return;
+  Key key;
+  for (int position : watched->second.key_positions) {
+    const Cell& cell = position < static_cast<int>(row.size()) ? row[position] : Cell{};
+    if (cell.kind != CellKind::kText) {
+      const Relation& r = relations_.at(relation);
+      throw Error(ErrorKind::kConflict,
+                  fmt::format("source table {}: {} arrived without its key column {} (replica "
+                              "identity '{}'); make the key the table's primary key or run "
+                              "ALTER TABLE {} REPLICA IDENTITY FULL",
+                              table_name(r), change, r.columns[position].name,
+                              r.replica_identity, table_name(r)));
+    }
+    key.push_back(cell.text);
+  }
+  for (const std::string& mapping : watched->second.table->mappings) {
+    current_.keys[mapping].insert(key);
+  }
+  ++current_.changes;
+}
+
+std::optional<TransactionChanges> ChangeCollector::feed(const Message& message) {
+  if (const auto* begin = std::get_if<Begin>(&message)) {
+    current_ = TransactionChanges{};
+    current_.commit_time = begin->commit_time;
+    return std::nullopt;
+  }
+  if (const auto* relation = std::get_if<Relation>(&message)) {
+    on_relation(*relation);
+    return std::nullopt;
+  }
+  if (const auto* insert = std::get_if<Insert>(&message)) {
+    add_key(insert->relation, insert->row, "an INSERT");
+    return std::nullopt;
+  }
+  if (const auto* update = std::get_if<Update>(&message)) {
+    // A key that changed leaves the old key's row behind: both are re-evaluated.
+    if (update->old_row) add_key(update->relation, *update->old_row, "an UPDATE's old row");
+    add_key(update->relation, update->row, "an UPDATE");
+    return std::nullopt;
+  }
+  if (const auto* erase = std::get_if<Delete>(&message)) {
+    add_key(erase->relation, erase->old_row, "a DELETE");
+    return std::nullopt;
+  }
+  if (const auto* truncate = std::get_if<Truncate>(&message)) {
+    for (std::uint32_t relation : truncate->relations) {
+      if (watched_.count(relation) == 0) continue;
+      throw Error(ErrorKind::kConflict,
+                  fmt::format("source table {} was truncated: following maps row changes only; "
+                              "re-load its mappings with `mapengine apply --restart`",
+                              table_name(relations_.at(relation))));
+    }
+    return std::nullopt;
+  }
+  if (const auto* commit = std::get_if<Commit>(&message)) {
+    current_.end_lsn = commit->end_lsn;
+    current_.commit_time = commit->commit_time;
+    TransactionChanges done = std::move(current_);
+    current_ = TransactionChanges{};
+    return done;
+  }
+  return std::nullopt;
+}
+
+}  // namespace mapengine::follow

@@ -1,0 +1,70 @@
+// ChangeCollector: turns a slot's decoded messages into, per committed source transaction, the
+// legacy keys each followed mapping must re-evaluate.
+//
+// Following re-reads the mapping's own source query for the changed keys rather than applying
+// the change's values: the query's filters, joins and the transforms then decide what the target
+// holds, exactly as apply would, and replaying a change twice reads the same current rows (what
+// makes a resume from the last confirmed position safe).
+//
+// Thread-safety: one thread feeds it.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/follow/pgoutput.h"
+#include "engine/pg/lsn.h"
+
+namespace mapengine::follow {
+
+using Key = std::vector<std::string>;
+
+// A source table whose changes re-evaluate mappings: rows are identified by `key_columns`, the
+// table's own columns that the mappings' legacy keys are read from, in the mappings' key order.
+struct FollowedTable {
+  std::string schema;
+  std::string name;
+  std::vector<std::string> key_columns;
+  std::vector<std::string> mappings;
+};
+
+struct TransactionChanges {
+  pg::Lsn end_lsn;  // acknowledge after the target committed these changes
+  std::int64_t commit_time = 0;
+  // Mapping name -> the legacy keys a row was inserted, updated or deleted under.
+  std::map<std::string, std::set<Key>> keys;
+  long long changes = 0;  // row changes seen in followed tables
+};
+
+class ChangeCollector {
+ public:
+  explicit ChangeCollector(std::vector<FollowedTable> tables);
+
+  // Feeds one message. Returns the transaction's changes at its Commit (also when no followed
+  // table changed: its position must still be confirmed). Throws Error(kConflict) for what
+  // following cannot map: a TRUNCATE of a followed table, a row change whose key the server did
+  // not send (REPLICA IDENTITY without the key columns).
+  std::optional<TransactionChanges> feed(const Message& message);
+
+ private:
+  struct Watched {
+    const FollowedTable* table = nullptr;
+    std::vector<int> key_positions;  // in the relation's columns
+  };
+
+  void on_relation(const Relation& relation);
+  // Adds the key of `row` (a new or old row of `relation`) to the transaction.
+  void add_key(std::uint32_t relation, const Tuple& row, const char* change);
+
+  std::vector<FollowedTable> tables_;
+  std::unordered_map<std::uint32_t, Relation> relations_;
+  std::unordered_map<std::uint32_t, Watched> watched_;
+  TransactionChanges current_;
+};
+
+}  // namespace mapengine::follow
