@@ -192,7 +192,8 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
   // --consistent: one exported snapshot for every source read of this run. The exporting
   // transaction stays open until the run ends.
   std::optional<pg::Connection> snapshot_holder;
-  if (options.consistent) {
+  run.snapshot = options.source_snapshot;
+  if (options.consistent && options.source_snapshot.empty()) {
     snapshot_holder.emplace(options.source_url, "source");
     snapshot_holder->exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
     run.snapshot = std::string(snapshot_holder->exec("SELECT pg_export_snapshot()").value(0, 0));

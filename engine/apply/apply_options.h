@@ -32,6 +32,9 @@ struct ApplyOptions {
   long long sample = 0;        // dry run: rows rehearsed per mapping, the first by key (0: all)
   bool consistent = false;     // read all sources from one exported snapshot
   bool bulk = false;           // target.bulk: true for every mapping that does not set it
+  // A snapshot exported elsewhere to read every source from (sync: the replication slot's);
+  // its exporting session must stay open for the whole run.
+  std::string source_snapshot;
   // Memory for lookups loaded whole, shared by the mappings running at once; a lookup that
   // does not fit is queried per batch instead.
   long long lookup_memory_bytes = 512LL << 20;

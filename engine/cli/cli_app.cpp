@@ -97,6 +97,7 @@ int run(int argc, char** argv) {
   };
   add(add_lint_command);
   add(add_apply_command);
+  add(add_sync_command);
   add(add_validate_command);
   add(add_report_command);
   add(add_explain_command);

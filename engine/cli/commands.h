@@ -48,6 +48,7 @@ int run(int argc, char** argv);
 using Runner = std::function<int()>;
 Runner add_lint_command(CLI::App& app);
 Runner add_apply_command(CLI::App& app);
+Runner add_sync_command(CLI::App& app);
 Runner add_validate_command(CLI::App& app);
 Runner add_report_command(CLI::App& app);
 Runner add_explain_command(CLI::App& app);

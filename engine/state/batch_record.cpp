@@ -81,6 +81,9 @@ long long BatchRecord::write(pg::Connection& target) const {
   if (!replaced_.empty()) {
     std::string keys;
     for (const auto& key : replaced_) append_last_field(keys, key);
+    // Inside a held transaction (sync writes several batches in one) an earlier batch's
+    // table is still there.
+    if (target.held()) target.exec("DROP TABLE IF EXISTS mapengine_retried");
     target.exec("CREATE TEMP TABLE mapengine_retried (legacy_key text) ON COMMIT DROP");
     copy_in(target, "COPY mapengine_retried FROM STDIN", keys);
     removed = target

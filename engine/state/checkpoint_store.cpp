@@ -111,7 +111,9 @@ ClaimStatus claim_in_transaction(pg::Connection& target, const spec::MappingSpec
   bool changed = !mapping.has_checksum(checksum);
   ClaimStatus result = has_progress ? ClaimStatus::kResume : ClaimStatus::kFresh;
   if (options.retry_rejects) {
-    if (status != "complete") {
+    // A follower (sync) left its mappings running when it was killed: their rows are as its
+    // last committed change left them.
+    if (status != "complete" && !(options.follow && status == "running")) {
       throw Error::conflict(fmt::format(
           "{}: --retry-rejects re-processes the rejected rows of a completed mapping, and this "
           "one is {}; run apply without it to complete the mapping first",

@@ -40,6 +40,8 @@ struct ClaimOptions {
   // apply --retry-rejects: only a complete mapping; a changed file is accepted (and recorded)
   // for the rows retried. Returns kResume with the lease taken.
   bool retry_rejects = false;
+  // sync, following changes (with retry_rejects): also a mapping a killed follower left running.
+  bool follow = false;
   // Start an insert-mode mapping this target has no record of although its table has rows
   // (refused otherwise: its state was lost, and inserting would load every row again).
   bool allow_existing_rows = false;

@@ -144,6 +144,23 @@ CREATE TABLE mapengine.bulk_definitions (
   PRIMARY KEY (mapping, kind, name)
 );
 )sql",
+    // 3 -> 4: change-following setups (mapengine sync): the source's slot and publication and
+    // the source position the target holds every change before.
+    R"sql(
+CREATE TABLE mapengine.follows (
+  name text PRIMARY KEY,
+  slot text NOT NULL,
+  publication text NOT NULL,
+  consistent_lsn pg_lsn NOT NULL,
+  confirmed_lsn pg_lsn NOT NULL,
+  phase text NOT NULL CHECK (phase IN ('loading', 'following')),
+  mappings text[] NOT NULL,
+  lease_owner text,
+  lease_until timestamptz,
+  created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  updated_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+)sql",
 };
 
 }  // namespace

@@ -1,0 +1,162 @@
+#include "engine/state/follow_store.h"
+
+#include <fmt/format.h>
+
+#include "engine/common/error.h"
+#include "engine/pg/array_literal.h"
+
+namespace mapengine::state {
+namespace {
+
+// How long a follower's lease outlives its last renewal (it renews every few seconds).
+constexpr const char* kFollowLease = "interval '2 minutes'";
+
+std::string phase_text(FollowPhase phase) {
+  return phase == FollowPhase::kLoading ? "loading" : "following";
+}
+
+pg::Lsn lsn_of(std::string_view text) { return pg::Lsn::parse(text).value_or(pg::Lsn{}); }
+
+std::string text_array(const std::vector<std::string>& values) {
+  std::string out;
+  pg::append_array_literal(out, pg::ArrayElements(values.begin(), values.end()));
+  return out;
+}
+
+}  // namespace
+
+std::optional<FollowRecord> load_follow(pg::Connection& target, const std::string& name) {
+  pg::Result row = target.exec(
+      "SELECT slot, publication, consistent_lsn::text, confirmed_lsn::text, phase, '', "
+      "CASE WHEN lease_until > clock_timestamp() THEN lease_owner ELSE '' END "
+      "FROM mapengine.follows WHERE name = $1",
+      {name});
+  if (row.rows() == 0) return std::nullopt;
+  FollowRecord record;
+  record.name = name;
+  record.slot = row.value(0, 0);
+  record.publication = row.value(0, 1);
+  record.consistent_point = lsn_of(row.value(0, 2));
+  record.confirmed = lsn_of(row.value(0, 3));
+  record.phase = row.value(0, 4) == "following" ? FollowPhase::kFollowing : FollowPhase::kLoading;
+  pg::Result names = target.exec("SELECT unnest(mappings) FROM mapengine.follows WHERE name = $1",
+                                 {name});
+  for (int r = 0; r < names.rows(); ++r) record.mappings.emplace_back(names.value(r, 0));
+  record.lease_owner = row.value(0, 6);
+  return record;
+}
+
+void record_follow(pg::Connection& target, const FollowRecord& record, const std::string& owner) {
+  target.exec(
+      fmt::format("INSERT INTO mapengine.follows (name, slot, publication, consistent_lsn, "
+                  "confirmed_lsn, phase, mappings, lease_owner, lease_until) VALUES ($1, $2, $3, "
+                  "$4::pg_lsn, $4::pg_lsn, $5, $6::text[], $7, clock_timestamp() + {})",
+                  kFollowLease),
+      {record.name, record.slot, record.publication, record.consistent_point.to_string(),
+       phase_text(record.phase), text_array(record.mappings), owner});
+}
+
+void claim_follow(pg::Connection& target, const std::string& name, const std::string& owner) {
+  pg::Result claimed = target.exec(
+      fmt::format("UPDATE mapengine.follows SET lease_owner = $2, lease_until = "
+                  "clock_timestamp() + {} WHERE name = $1 AND (lease_owner IS NULL OR "
+                  "lease_owner = $2 OR lease_until < clock_timestamp()) RETURNING 1",
+                  kFollowLease),
+      {name, owner});
+  if (claimed.rows() == 1) return;
+  pg::Result holder = target.exec(
+      "SELECT lease_owner, to_char(lease_until, 'YYYY-MM-DD HH24:MI:SS TZ') "
+      "FROM mapengine.follows WHERE name = $1",
+      {name});
+  throw Error(ErrorKind::kConflict,
+              fmt::format("another process follows '{}' ({}; its lease runs until {}); stop it "
+                          "first, or wait for its lease to expire",
+                          name, holder.rows() ? holder.value(0, 0) : "?",
+                          holder.rows() ? holder.value(0, 1) : "?"));
+}
+
+void renew_follow_lease(pg::Connection& target, const std::string& name,
+                        const std::string& owner) {
+  pg::Result renewed = target.exec(
+      fmt::format("UPDATE mapengine.follows SET lease_until = clock_timestamp() + {} "
+                  "WHERE name = $1 AND lease_owner = $2 RETURNING 1",
+                  kFollowLease),
+      {name, owner});
+  if (renewed.rows() != 1) {
+    throw Error(ErrorKind::kConflict,
+                fmt::format("following '{}': another process took the setup over", name));
+  }
+  // The mappings' own leases, which every batch checks.
+  target.exec(
+      "UPDATE mapengine.mappings SET lease_until = clock_timestamp() + interval '5 minutes' "
+      "WHERE lease_owner = $2 AND mapping IN (SELECT unnest(mappings) FROM mapengine.follows "
+      "WHERE name = $1)",
+      {name, owner});
+}
+
+void release_follow(pg::Connection& target, const std::string& name, const std::string& owner) {
+  target.exec(
+      "UPDATE mapengine.follows SET lease_owner = NULL, lease_until = NULL "
+      "WHERE name = $1 AND lease_owner = $2",
+      {name, owner});
+}
+
+void mark_following(pg::Connection& target, const std::string& name) {
+  target.exec(
+      "UPDATE mapengine.follows SET phase = 'following', updated_at = clock_timestamp() "
+      "WHERE name = $1",
+      {name});
+}
+
+void confirm_position(pg::Connection& target, const std::string& name, pg::Lsn position,
+                      const std::string& owner) {
+  pg::Result updated = target.exec(
+      "UPDATE mapengine.follows SET confirmed_lsn = greatest(confirmed_lsn, $2::pg_lsn), "
+      "updated_at = clock_timestamp() WHERE name = $1 AND lease_owner = $3 RETURNING 1",
+      {name, position.to_string(), owner});
+  if (updated.rows() != 1) {
+    throw Error(ErrorKind::kConflict,
+                fmt::format("following '{}': another process took the setup over", name));
+  }
+}
+
+void forget_follow(pg::Connection& target, const std::string& name) {
+  target.exec("DELETE FROM mapengine.follows WHERE name = $1", {name});
+}
+
+KeyPresence key_presence(pg::Connection& target, const std::string& mapping,
+                         const std::string& table, const std::string& key_sql,
+                         const std::vector<std::string>& keys) {
+  std::string list = text_array(keys);
+  pg::Result row = target.exec(
+      fmt::format("SELECT (SELECT count(*) FROM {} t WHERE {} = ANY($2::text[])), "
+                  "(SELECT count(DISTINCT legacy_key) FROM mapengine.rejects "
+                  "WHERE mapping = $1 AND legacy_key = ANY($2::text[]))",
+                  table, key_sql),
+      {mapping, list});
+  return {std::stoll(std::string(row.value(0, 0))), std::stoll(std::string(row.value(0, 1)))};
+}
+
+std::vector<std::string> rejected_among(pg::Connection& target, const std::string& mapping,
+                                        const std::vector<std::string>& keys) {
+  pg::Result rows = target.exec(
+      "SELECT DISTINCT legacy_key FROM mapengine.rejects "
+      "WHERE mapping = $1 AND legacy_key = ANY($2::text[])",
+      {mapping, text_array(keys)});
+  std::vector<std::string> out;
+  for (int r = 0; r < rows.rows(); ++r) out.emplace_back(rows.value(r, 0));
+  return out;
+}
+
+void adjust_counts(pg::Connection& target, const std::string& mapping, long long read_delta,
+                   long long written_delta) {
+  if (read_delta == 0 && written_delta == 0) return;
+  target.exec(
+      "UPDATE mapengine.checkpoints SET rows_read = rows_read + $2, "
+      "rows_written = rows_written + $3, updated_at = clock_timestamp() "
+      "WHERE mapping = $1 AND range_no = (SELECT min(range_no) FROM mapengine.checkpoints "
+      "WHERE mapping = $1)",
+      {mapping, std::to_string(read_delta), std::to_string(written_delta)});
+}
+
+}  // namespace mapengine::state
