@@ -32,8 +32,10 @@ int initial_load(const spec::Project& project, const plan::Plan& plan,
                  const ApplyOptions& options, const std::atomic<bool>& interrupted,
                  bool progress) {
   ApplySummary summary = apply(project, plan, options, &interrupted, progress);
-  fmt::print("{}", format_summary(summary));
-  fmt::print("{}", format_reject_reasons(summary));
+  std::string table = format_summary(summary) + format_reject_reasons(summary);
+  table.pop_back();
+  print_event(spdlog::level::info, "apply_summary", table,
+              {{"summary", {{"status", summary.status}, {"run_id", summary.run_id}}}}, stdout);
   if (summary.status == "succeeded") return kExitOk;
   if (summary.status == "interrupted") return kExitInterrupted;
   if (summary.status == "rejects") {
@@ -42,12 +44,10 @@ int initial_load(const spec::Project& project, const plan::Plan& plan,
                "(see above); following starts once they are accepted or fixed.\n");
     return kExitFindings;
   }
-  fmt::print(stderr, "mapengine: error: {}\n", redact_known_secrets(summary.error));
-  auto kind = static_cast<ErrorKind>(summary.error_kind);
-  if (kind == ErrorKind::kConnection || kind == ErrorKind::kDatabase) {
-    return database_failure_exit(summary.error_sqlstate, summary.error_permanent, true);
-  }
-  return kind == ErrorKind::kConflict ? kExitConflict : kExitFindings;
+  ErrorExit exit = error_exit(static_cast<ErrorKind>(summary.error_kind), summary.error_sqlstate,
+                              summary.error_permanent, true);
+  print_error_exit(summary.error, summary.error_sqlstate, exit);
+  return exit.code;
 }
 
 }  // namespace
@@ -89,8 +89,11 @@ Runner add_sync_command(CLI::App& app) {
     options.apply.retry.budget = parse_duration(flags->retry_for, "--retry-for");
     options.show_progress = !flags->no_progress;
     follow::follow_object_name(options.name);  // refuses a bad name before connecting
-    fmt::print(stderr, "source: {}\ntarget: {}\n", redact_conninfo(options.apply.source_url),
-               redact_conninfo(options.apply.target_url));
+    std::string source = redact_conninfo(options.apply.source_url);
+    std::string target = redact_conninfo(options.apply.target_url);
+    print_event(spdlog::level::info, "databases",
+                fmt::format("source: {}\ntarget: {}", source, target),
+                {{"source", source}, {"target", target}});
     const std::atomic<bool>& interrupted = install_interrupt_handler();
     options.apply.retry.interrupted = &interrupted;
     pg::WaitWatcher watcher(&interrupted);
@@ -108,14 +111,22 @@ Runner add_sync_command(CLI::App& app) {
         },
         &interrupted);
     if (outcome.status == "load-failed") return outcome.exit_code;
-    fmt::print("sync {}: {} source transactions applied ({} rows written, {} deleted, {} "
-               "rejected); confirmed {}\n",
-               outcome.status, outcome.transactions, outcome.upserted, outcome.deleted,
-               outcome.rejected, outcome.confirmed.to_string());
+    print_event(spdlog::level::info, "sync_done",
+                fmt::format("sync {}: {} source transactions applied ({} rows written, {} "
+                            "deleted, {} rejected); confirmed {}",
+                            outcome.status, outcome.transactions, outcome.upserted,
+                            outcome.deleted, outcome.rejected, outcome.confirmed.to_string()),
+                {{"status", outcome.status},
+                 {"transactions", outcome.transactions},
+                 {"upserted", outcome.upserted},
+                 {"deleted", outcome.deleted},
+                 {"rejected", outcome.rejected},
+                 {"confirmed", outcome.confirmed.to_string()}},
+                stdout);
     if (outcome.status == "interrupted") {
-      fmt::print(stderr,
-                 "mapengine: interrupted. The position reached is recorded; run the same command "
-                 "again to go on following.\n");
+      print_event(spdlog::level::warn, "interrupted",
+                  "mapengine: interrupted. The position reached is recorded; run the same "
+                  "command again to go on following.");
       return kExitInterrupted;
     }
     return kExitOk;
