@@ -35,17 +35,18 @@ int initial_load(const spec::Project& project, const plan::Plan& plan,
   std::string table = format_summary(summary) + format_reject_reasons(summary);
   table.pop_back();
   print_event(spdlog::level::info, "apply_summary", table,
-              {{"summary", {{"status", summary.status}, {"run_id", summary.run_id}}}}, stdout);
-  if (summary.status == "succeeded") return kExitOk;
-  if (summary.status == "interrupted") return kExitInterrupted;
-  if (summary.status == "rejects") {
+              {{"summary", {{"status", to_string(summary.status)}, {"run_id", summary.run_id}}}},
+              stdout);
+  if (summary.status == ApplyStatus::kSucceeded) return kExitOk;
+  if (summary.status == ApplyStatus::kInterrupted) return kExitInterrupted;
+  if (summary.status == ApplyStatus::kRejects) {
     fmt::print(stderr,
                "mapengine: the initial load finished with rejected rows that need attention "
                "(see above); following starts once they are accepted or fixed.\n");
     return kExitFindings;
   }
-  ErrorExit exit = error_exit(static_cast<ErrorKind>(summary.error_kind), summary.error_sqlstate,
-                              summary.error_permanent, true);
+  ErrorExit exit =
+      error_exit(summary.error_kind, summary.error_sqlstate, summary.error_permanent, true);
   print_error_exit(summary.error, summary.error_sqlstate, exit);
   return exit.code;
 }

@@ -11,6 +11,7 @@
 #include "engine/pg/quote.h"
 #include "engine/source/source_reader.h"
 #include "engine/state/follow_store.h"
+#include "engine/state/lease.h"
 #include "engine/state/legacy_key.h"
 
 namespace mapengine::follow {
@@ -52,7 +53,7 @@ struct ChangeApplier::Followed {
   spec::MappingSpec mapping;  // upserting by its legacy key
   LookupSet lookups;
   std::unique_ptr<RowProgram> program;
-  LeaseRenewal renewal;
+  state::LeaseRenewal renewal;
   std::unique_ptr<BatchWriter> writer;
   std::string key_sql;  // the canonical key text of a target row `t`
   // This transaction's work: keys to delete, and the key presence before.
@@ -147,8 +148,7 @@ void ChangeApplier::erase(Followed& f, pg::Connection& target, const std::vector
     texts.push_back(key);
   }
   if (texts.empty()) return;
-  std::string list;
-  pg::append_array_literal(list, pg::ArrayElements(texts.begin(), texts.end()));
+  std::string list = pg::text_array_literal(texts);
   try {
     applied.deleted += target
                            .exec(fmt::format("DELETE FROM {} t WHERE {} = ANY($1::text[])",

@@ -18,6 +18,7 @@
 #include "engine/pg/replication_stream.h"
 #include "engine/state/checkpoint_store.h"
 #include "engine/state/follow_store.h"
+#include "engine/state/lease.h"
 #include "engine/state/run_store.h"
 #include "engine/state/state_schema.h"
 
@@ -132,6 +133,7 @@ class Stream {
     bool in_transaction = false;
     bool goal_asked = false;
     auto next_heartbeat = Clock::now();
+    auto next_renewal = Clock::now();
     auto next_report = Clock::now() + options_.report_every;
     for (;;) {
       if (interrupted_ != nullptr && interrupted_->load()) return false;
@@ -172,7 +174,10 @@ class Stream {
         state::confirm_position(target, record_.name, reached, owner_);
         confirmed = reached;
       }
-      state::renew_follow_lease(target, record_.name, owner_);
+      if (Clock::now() >= next_renewal) {
+        next_renewal = Clock::now() + state::kLeaseRenewalInterval;
+        state::renew_follow_lease(target, record_.name, owner_);
+      }
       if (options_.until_caught_up) {
         if (goal_asked && !in_transaction && confirmed >= goal && server_end >= goal) return true;
         goal = *pg::Lsn::parse(source.exec("SELECT pg_current_wal_flush_lsn()").value(0, 0));

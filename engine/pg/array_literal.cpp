@@ -122,4 +122,10 @@ void append_array_literal(std::string& out, const ArrayElements& elements) {
   out += '}';
 }
 
+std::string text_array_literal(const std::vector<std::string>& values) {
+  std::string out;
+  append_array_literal(out, ArrayElements(values.begin(), values.end()));
+  return out;
+}
+
 }  // namespace mapengine::pg

@@ -25,5 +25,7 @@ std::optional<std::string> parse_array_literal(std::string_view text, ArrayEleme
 // Appends the array literal of `elements` to `out`, quoting as array_out does, so that
 // parse_array_literal (and the server) read back exactly `elements`.
 void append_array_literal(std::string& out, const ArrayElements& elements);
+// The array literal of `values` (none NULL): a text[] parameter.
+std::string text_array_literal(const std::vector<std::string>& values);
 
 }  // namespace mapengine::pg

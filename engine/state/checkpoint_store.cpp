@@ -4,6 +4,7 @@
 
 #include "engine/common/error.h"
 #include "engine/common/log.h"
+#include "engine/pg/array_literal.h"
 #include "engine/pg/transaction.h"
 #include "engine/state/lease.h"
 #include "engine/state/legacy_key.h"
@@ -19,19 +20,6 @@ std::string id_columns_text(const spec::MappingSpec& mapping) {
   return fmt::format("{}", fmt::join(mapping.id_columns, ","));
 }
 
-std::string text_array(const std::vector<std::string>& items) {
-  std::string out = "{";
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += ',';
-    out += '"';
-    for (char c : items[i]) {
-      if (c == '"' || c == '\\') out += '\\';
-      out += c;
-    }
-    out += '"';
-  }
-  return out + "}";
-}
 
 // The declared max_rejects as stored, NULL when the file declares none.
 std::optional<std::string> limit_text(const spec::MappingSpec& mapping) {
@@ -66,7 +54,7 @@ ClaimStatus claim_in_transaction(pg::Connection& target, const spec::MappingSpec
       "key_columns, legacy_key_columns, id_column) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
       "ON CONFLICT (mapping) DO NOTHING RETURNING mapping",
       {mapping.name, mapping.table.schema, mapping.table.name, mapping.file, mapping.checksum,
-       text_array(mapping.key), text_array(mapping.legacy_key_columns),
+       pg::text_array_literal(mapping.key), pg::text_array_literal(mapping.legacy_key_columns),
        id_columns_text(mapping)});
   if (inserted.rows() == 1 && mapping.mode == spec::WriteMode::kInsert &&
       !options.allow_existing_rows) {
@@ -161,8 +149,9 @@ ClaimStatus claim_in_transaction(pg::Connection& target, const spec::MappingSpec
           "WHERE mapping = $1",
           lease_expiry_sql()),
       {mapping.name, owner, std::to_string(run_id), mapping.checksum, mapping.file,
-       mapping.table.schema, mapping.table.name, text_array(mapping.key),
-       text_array(mapping.legacy_key_columns), id_columns_text(mapping), limit_text(mapping)});
+       mapping.table.schema, mapping.table.name, pg::text_array_literal(mapping.key),
+       pg::text_array_literal(mapping.legacy_key_columns), id_columns_text(mapping),
+       limit_text(mapping)});
   return result;
 }
 

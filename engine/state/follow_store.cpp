@@ -4,12 +4,11 @@
 
 #include "engine/common/error.h"
 #include "engine/pg/array_literal.h"
+#include "engine/pg/transaction.h"
+#include "engine/state/lease.h"
 
 namespace mapengine::state {
 namespace {
-
-// How long a follower's lease outlives its last renewal (it renews every few seconds).
-constexpr const char* kFollowLease = "interval '2 minutes'";
 
 std::string phase_text(FollowPhase phase) {
   return phase == FollowPhase::kLoading ? "loading" : "following";
@@ -17,17 +16,12 @@ std::string phase_text(FollowPhase phase) {
 
 pg::Lsn lsn_of(std::string_view text) { return pg::Lsn::parse(text).value_or(pg::Lsn{}); }
 
-std::string text_array(const std::vector<std::string>& values) {
-  std::string out;
-  pg::append_array_literal(out, pg::ArrayElements(values.begin(), values.end()));
-  return out;
-}
 
 }  // namespace
 
 std::optional<FollowRecord> load_follow(pg::Connection& target, const std::string& name) {
   pg::Result row = target.exec(
-      "SELECT slot, publication, consistent_lsn::text, confirmed_lsn::text, phase, '', "
+      "SELECT slot, publication, consistent_lsn::text, confirmed_lsn::text, phase, "
       "CASE WHEN lease_until > clock_timestamp() THEN lease_owner ELSE '' END "
       "FROM mapengine.follows WHERE name = $1",
       {name});
@@ -42,7 +36,7 @@ std::optional<FollowRecord> load_follow(pg::Connection& target, const std::strin
   pg::Result names = target.exec("SELECT unnest(mappings) FROM mapengine.follows WHERE name = $1",
                                  {name});
   for (int r = 0; r < names.rows(); ++r) record.mappings.emplace_back(names.value(r, 0));
-  record.lease_owner = row.value(0, 6);
+  record.lease_owner = row.value(0, 5);
   return record;
 }
 
@@ -50,37 +44,41 @@ void record_follow(pg::Connection& target, const FollowRecord& record, const std
   target.exec(
       fmt::format("INSERT INTO mapengine.follows (name, slot, publication, consistent_lsn, "
                   "confirmed_lsn, phase, mappings, lease_owner, lease_until) VALUES ($1, $2, $3, "
-                  "$4::pg_lsn, $4::pg_lsn, $5, $6::text[], $7, clock_timestamp() + {})",
-                  kFollowLease),
+                  "$4::pg_lsn, $4::pg_lsn, $5, $6::text[], $7, {})",
+                  lease_expiry_sql()),
       {record.name, record.slot, record.publication, record.consistent_point.to_string(),
-       phase_text(record.phase), text_array(record.mappings), owner});
+       phase_text(record.phase), pg::text_array_literal(record.mappings), owner});
 }
 
 void claim_follow(pg::Connection& target, const std::string& name, const std::string& owner) {
-  pg::Result claimed = target.exec(
-      fmt::format("UPDATE mapengine.follows SET lease_owner = $2, lease_until = "
-                  "clock_timestamp() + {} WHERE name = $1 AND (lease_owner IS NULL OR "
-                  "lease_owner = $2 OR lease_until < clock_timestamp()) RETURNING 1",
-                  kFollowLease),
-      {name, owner});
-  if (claimed.rows() == 1) return;
-  pg::Result holder = target.exec(
-      "SELECT lease_owner, to_char(lease_until, 'YYYY-MM-DD HH24:MI:SS TZ') "
-      "FROM mapengine.follows WHERE name = $1",
+  pg::Transaction tx(target);
+  pg::Result row = target.exec(
+      "SELECT COALESCE(lease_owner, ''), COALESCE(lease_until > clock_timestamp(), false), "
+      "COALESCE(to_char(lease_until, 'YYYY-MM-DD HH24:MI:SS TZ'), '') "
+      "FROM mapengine.follows WHERE name = $1 FOR UPDATE",
       {name});
-  throw Error(ErrorKind::kConflict,
-              fmt::format("another process follows '{}' ({}; its lease runs until {}); stop it "
-                          "first, or wait for its lease to expire",
-                          name, holder.rows() ? holder.value(0, 0) : "?",
-                          holder.rows() ? holder.value(0, 1) : "?"));
+  if (row.rows() == 0) {
+    throw Error::conflict(fmt::format("following '{}': this target has no record of it", name));
+  }
+  std::string holder(row.value(0, 0));
+  if (decide_lease(holder, row.value(0, 1) == "t", owner) == LeaseDecision::kRefuse) {
+    throw Error::conflict(fmt::format("another process follows '{}' ({}; its lease runs until "
+                                      "{}); stop it first, or wait for its lease to expire",
+                                      name, describe_lease_owner(holder), row.value(0, 2)));
+  }
+  target.exec(fmt::format("UPDATE mapengine.follows SET lease_owner = $2, lease_until = {} "
+                          "WHERE name = $1",
+                          lease_expiry_sql()),
+              {name, owner});
+  tx.commit();
 }
 
 void renew_follow_lease(pg::Connection& target, const std::string& name,
                         const std::string& owner) {
   pg::Result renewed = target.exec(
-      fmt::format("UPDATE mapengine.follows SET lease_until = clock_timestamp() + {} "
+      fmt::format("UPDATE mapengine.follows SET lease_until = {} "
                   "WHERE name = $1 AND lease_owner = $2 RETURNING 1",
-                  kFollowLease),
+                  lease_expiry_sql()),
       {name, owner});
   if (renewed.rows() != 1) {
     throw Error(ErrorKind::kConflict,
@@ -88,9 +86,9 @@ void renew_follow_lease(pg::Connection& target, const std::string& name,
   }
   // The mappings' own leases, which every batch checks.
   target.exec(
-      "UPDATE mapengine.mappings SET lease_until = clock_timestamp() + interval '5 minutes' "
-      "WHERE lease_owner = $2 AND mapping IN (SELECT unnest(mappings) FROM mapengine.follows "
-      "WHERE name = $1)",
+      fmt::format("UPDATE mapengine.mappings SET lease_until = {} WHERE lease_owner = $2 AND "
+                  "mapping IN (SELECT unnest(mappings) FROM mapengine.follows WHERE name = $1)",
+                  lease_expiry_sql()),
       {name, owner});
 }
 
@@ -127,7 +125,7 @@ void forget_follow(pg::Connection& target, const std::string& name) {
 KeyPresence key_presence(pg::Connection& target, const std::string& mapping,
                          const std::string& table, const std::string& key_sql,
                          const std::vector<std::string>& keys) {
-  std::string list = text_array(keys);
+  std::string list = pg::text_array_literal(keys);
   pg::Result row = target.exec(
       fmt::format("SELECT (SELECT count(*) FROM {} t WHERE {} = ANY($2::text[])), "
                   "(SELECT count(DISTINCT legacy_key) FROM mapengine.rejects "
@@ -142,7 +140,7 @@ std::vector<std::string> rejected_among(pg::Connection& target, const std::strin
   pg::Result rows = target.exec(
       "SELECT DISTINCT legacy_key FROM mapengine.rejects "
       "WHERE mapping = $1 AND legacy_key = ANY($2::text[])",
-      {mapping, text_array(keys)});
+      {mapping, pg::text_array_literal(keys)});
   std::vector<std::string> out;
   for (int r = 0; r < rows.rows(); ++r) out.emplace_back(rows.value(r, 0));
   return out;

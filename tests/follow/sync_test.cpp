@@ -149,3 +149,47 @@ TEST_CASE("sync refuses to follow mappings loaded without a slot, and a server w
   CHECK(f.source.scalar(
       "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()") == "0");
 }
+
+TEST_CASE("a follower killed with -9 while changes flow resumes: nothing lost, nothing twice",
+          "[follow][sync]") {
+  MigrationFixture f;
+  make_shop(f);
+  struct Drop {
+    const MigrationFixture& f;
+    ~Drop() { f.run("sync --drop customers.yaml"); }
+  } drop{f};
+  std::string log = f.dir + "/sync.log";
+  int pid = f.start("sync --no-progress customers.yaml orders.yaml", log);
+  REQUIRE(wait_for(
+      [&] {
+        try {
+          return f.target.scalar("SELECT phase FROM mapengine.follows") == "following";
+        } catch (...) {
+          return false;
+        }
+      },
+      std::chrono::seconds(60)));
+
+  // A writer: new orders, changed totals and deletions, one legacy transaction each; the
+  // follower is killed part way through.
+  for (int i = 1; i <= 120; ++i) {
+    std::string id = std::to_string(1000 + i);
+    f.source.exec("BEGIN; INSERT INTO orders VALUES (" + id + ", " + std::to_string(i % 49 + 1) +
+                  ", " + std::to_string(i) + ".25); UPDATE orders SET total = total + 1 WHERE id = " +
+                  std::to_string(i) + "; DELETE FROM orders WHERE id = " +
+                  std::to_string(1000 + i - 7) + "; COMMIT;");
+    if (i == 40) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      kill(pid, SIGKILL);
+      wait_for_exit(pid);
+    }
+  }
+  CommandResult caught_up =
+      f.run("sync --no-progress --until-caught-up customers.yaml orders.yaml");
+  INFO(read_file(log) + "\n" + caught_up.out);
+  REQUIRE(caught_up.exit_code == 0);
+  CHECK(target_orders(f) == expected_orders(f));
+  CommandResult validated = f.run("validate customers.yaml orders.yaml");
+  INFO(validated.out);
+  CHECK(validated.exit_code == 0);
+}
