@@ -139,3 +139,31 @@ TEST_CASE("the completion scripts offer every command and its options", "[cli]")
                   " && bash -n " + shell_quote(file))
             .exit_code == 0);
 }
+
+TEST_CASE("--log-format auto prints JSON lines on a CI machine and text elsewhere", "[cli]") {
+  // The suite runs with CI cleared (tests/catch_main.cpp); this test sets it per command. apply
+  // without a source database fails at once: its one line is the closing error event.
+  const std::string dir = mapengine::testing::scratch_dir("log-format-auto");
+  const std::string fixture = std::string(MAPENGINE_TEST_DATA) + "/lint/batch-size-range/";
+  REQUIRE(run_shell("cp " + shell_quote(fixture + "pass.yaml") + " " + shell_quote(dir + "/m.yaml"))
+              .exit_code == 0);
+  auto apply = [&](const std::string& env, const std::string& flags) {
+    return run_shell("cd " + shell_quote(dir) + " && env -u MAPENGINE_SOURCE_URL " + env + " " +
+                     shell_quote(MAPENGINE_BINARY) + " apply " + flags + " m.yaml");
+  };
+  const std::string error = "no source database";
+
+  auto in_ci = apply("CI=true", "");
+  CHECK(in_ci.exit_code == 2);
+  CHECK(in_ci.out.rfind("{\"", 0) == 0);
+  CHECK(in_ci.out.find("\"event\":\"error\"") != std::string::npos);
+  CHECK(in_ci.out.find(error) != std::string::npos);
+
+  auto elsewhere = apply("-u CI", "");
+  CHECK(elsewhere.exit_code == 2);
+  CHECK(elsewhere.out.rfind("mapengine: error: " + error, 0) == 0);
+
+  auto asked_for_text = apply("CI=true", "--log-format text");
+  CHECK(asked_for_text.exit_code == 2);
+  CHECK(asked_for_text.out.rfind("mapengine: error: " + error, 0) == 0);
+}
