@@ -138,6 +138,8 @@ std::string group_digits(long long value) {
   return {out.rbegin(), out.rend()};
 }
 
+int terminal_columns() { return terminal_size().columns; }
+
 std::vector<std::string> format_progress_lines(const std::vector<ProgressLine>& mappings,
                                                const ProgressLine& overall, int width,
                                                bool color) {

@@ -76,4 +76,7 @@ std::chrono::milliseconds plain_interval();
 // "12,345"
 std::string group_digits(long long value);
 
+// The width of the terminal stderr writes to (COLUMNS, or 80, when it is not one).
+int terminal_columns();
+
 }  // namespace mapengine

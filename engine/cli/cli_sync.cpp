@@ -1,8 +1,10 @@
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <memory>
 
 #include "engine/apply/applier.h"
+#include "engine/apply/progress_display.h"
 #include "engine/cli/cli_common.h"
 #include "engine/cli/commands.h"
 #include "engine/cli/interrupt.h"
@@ -72,7 +74,8 @@ Runner add_sync_command(CLI::App& app) {
                 "(the rows stay); an abandoned slot keeps the legacy server's WAL forever");
   sub->add_option("--retry-for", flags->retry_for,
                   "how long to keep retrying after a transient failure, e.g. 60s (the default)");
-  sub->add_flag("--no-progress", flags->no_progress, "no live progress display in the load");
+  sub->add_flag("--no-progress", flags->no_progress,
+                "no live display: neither the load's progress nor the lag line while following");
   sub->footer(
       "Exit codes: 0 caught up (--until-caught-up) or dropped; 1 lint errors or rejects of the "
       "initial load that need attention; 2 usage error; 3 a decision is needed (the setup "
@@ -89,6 +92,8 @@ Runner add_sync_command(CLI::App& app) {
     options.apply.target_url = connections.target;
     options.apply.retry.budget = parse_duration(flags->retry_for, "--retry-for");
     options.show_progress = !flags->no_progress;
+    options.live_display = log_format() == LogFormat::kText && isatty(STDERR_FILENO);
+    options.report_every = plain_interval();
     follow::follow_object_name(options.name);  // refuses a bad name before connecting
     std::string source = redact_conninfo(options.apply.source_url);
     std::string target = redact_conninfo(options.apply.target_url);

@@ -11,6 +11,7 @@
 #include "engine/common/retry.h"
 #include "engine/follow/change_applier.h"
 #include "engine/follow/change_collector.h"
+#include "engine/follow/follow_display.h"
 #include "engine/follow/followed_table.h"
 #include "engine/follow/pgoutput.h"
 #include "engine/pg/connection.h"
@@ -129,12 +130,16 @@ class Stream {
               {{"slot", record_.slot}, {"from", confirmed.to_string()}});
     pg::Lsn reached = confirmed;   // every transaction before it is handled
     pg::Lsn server_end;            // where the server's WAL ends, as last reported
-    pg::Lsn goal;                  // --until-caught-up: the source's WAL end when last asked
+    pg::Lsn goal;                  // the source's WAL end at the previous heartbeat
     bool in_transaction = false;
     bool goal_asked = false;
+    // Commit times (server clock): of the last transaction handled, and of the one arriving.
+    std::optional<std::int64_t> handled_time;
+    std::optional<std::int64_t> arriving_time;
+    FollowDisplay display(options_.show_progress && options_.live_display,
+                          options_.report_every);
     auto next_heartbeat = Clock::now();
     auto next_renewal = Clock::now();
-    auto next_report = Clock::now() + options_.report_every;
     for (;;) {
       if (interrupted_ != nullptr && interrupted_->load()) return false;
       auto message = stream.next(kPoll);
@@ -150,7 +155,10 @@ class Stream {
         } else {
           const auto& data = std::get<pg::XLogData>(*message);
           Message decoded = decode_pgoutput(data.payload);
-          if (std::holds_alternative<Begin>(decoded)) in_transaction = true;
+          if (auto* begin = std::get_if<Begin>(&decoded)) {
+            in_transaction = true;
+            arriving_time = begin->commit_time;
+          }
           if (auto changes = collector.feed(decoded)) {
             in_transaction = false;
             if (!changes->keys.empty()) {
@@ -163,6 +171,7 @@ class Stream {
               stream.acknowledge(confirmed);
             }
             reached = std::max(reached, changes->end_lsn);
+            handled_time = changes->commit_time;
           }
         }
       }
@@ -178,35 +187,44 @@ class Stream {
         next_renewal = Clock::now() + state::kLeaseRenewalInterval;
         state::renew_follow_lease(target, record_.name, owner_);
       }
-      if (options_.until_caught_up) {
-        if (goal_asked && !in_transaction && confirmed >= goal && server_end >= goal) return true;
-        goal = *pg::Lsn::parse(source.exec("SELECT pg_current_wal_flush_lsn()").value(0, 0));
-        goal_asked = true;
+      // Caught up: everything the source had written at the previous heartbeat is handled
+      // (the server's keepalive, asked for then, says its decoding passed it too).
+      bool caught_up = goal_asked && !in_transaction && confirmed >= goal && server_end >= goal;
+      pg::Lsn flushed =
+          *pg::Lsn::parse(source.exec("SELECT pg_current_wal_flush_lsn()").value(0, 0));
+      FollowProgress progress = progress_of(confirmed, totals);
+      if (caught_up) {
+        progress.lag_seconds = 0;
+      } else {
+        progress.lag_bytes = flushed > confirmed ? static_cast<long long>(flushed.value -
+                                                                          confirmed.value)
+                                                 : 0;
+        if (auto since = handled_time ? handled_time : arriving_time) {
+          double behind = double(pg::replication_clock_now() - *since) / 1e6;
+          progress.lag_seconds = std::max(0.0, behind);
+        }
       }
+      if (caught_up && options_.until_caught_up) {
+        display.log(progress);
+        return true;
+      }
+      goal = flushed;
+      goal_asked = true;
       stream.acknowledge(confirmed, /*reply_requested=*/true);
-      if (Clock::now() >= next_report) {
-        next_report = Clock::now() + options_.report_every;
-        report(source, confirmed, totals);
-      }
+      display.update(progress);
     }
   }
 
  private:
-  void report(pg::Connection& source, pg::Lsn confirmed, const Totals& totals) {
-    pg::Result lag = source.exec("SELECT pg_current_wal_flush_lsn() - $1::pg_lsn",
-                                 {confirmed.to_string()});
-    long long bytes = std::max(0LL, std::stoll(std::string(lag.value(0, 0))));
-    log_event(spdlog::level::info, "follow_progress",
-              fmt::format("following {}: confirmed {}, {} bytes behind; {} transactions applied "
-                          "({} rows written, {} deleted, {} rejected)",
-                          record_.name, confirmed.to_string(), bytes, totals.transactions,
-                          totals.upserted, totals.deleted, totals.rejected),
-              {{"confirmed", confirmed.to_string()},
-               {"lag_bytes", bytes},
-               {"transactions", totals.transactions},
-               {"upserted", totals.upserted},
-               {"deleted", totals.deleted},
-               {"rejected", totals.rejected}});
+  FollowProgress progress_of(pg::Lsn confirmed, const Totals& totals) const {
+    FollowProgress p;
+    p.name = record_.name;
+    p.confirmed = confirmed;
+    p.transactions = totals.transactions;
+    p.upserted = totals.upserted;
+    p.deleted = totals.deleted;
+    p.rejected = totals.rejected;
+    return p;
   }
 
   const spec::Project& project_;

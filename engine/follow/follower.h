@@ -32,8 +32,9 @@ struct FollowOptions {
   ApplyOptions apply;            // connections, retries, batch settings; the initial load's options
   std::string name = "default";  // the setup: slot and publication mapengine_<name>
   bool until_caught_up = false;  // return once every source change committed so far is applied
-  bool show_progress = true;     // the initial load's live display
-  std::chrono::seconds report_every{10};  // lag log lines while following
+  bool show_progress = true;     // the live displays: the initial load's, then the lag line
+  bool live_display = false;     // stderr is a terminal with text logs (the lag line can draw)
+  std::chrono::milliseconds report_every{10000};  // follow_progress events without a live line
 };
 
 struct FollowOutcome {

@@ -2,10 +2,12 @@
 // inserts, updates, deletes and soft deletes across a foreign-key chain, resuming after an
 // interruption, --until-caught-up, validate afterwards, and --drop.
 #include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
 #include <signal.h>
 
 #include <chrono>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -67,6 +69,34 @@ bool wait_for(const std::function<bool()>& done, std::chrono::seconds timeout) {
   return false;
 }
 
+// The JSON log lines of `output` whose event is `event`.
+std::vector<nlohmann::json> events(const std::string& output, const std::string& event) {
+  std::vector<nlohmann::json> found;
+  std::istringstream lines(output);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line.front() != '{') continue;
+    nlohmann::json parsed = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    if (parsed.is_object() && parsed.value("event", "") == event) found.push_back(parsed);
+  }
+  return found;
+}
+
+bool is_caught_up(const nlohmann::json& e) {
+  return e["lag_bytes"] == 0 && e["lag_seconds"].is_number() && e["lag_seconds"] == 0;
+}
+
+bool wait_for_following(const MigrationFixture& f) {
+  return wait_for(
+      [&] {
+        try {
+          return f.target.scalar("SELECT phase FROM mapengine.follows") == "following";
+        } catch (...) {
+          return false;
+        }
+      },
+      std::chrono::seconds(60));
+}
 
 }  // namespace
 
@@ -156,10 +186,10 @@ TEST_CASE("a follower killed with -9 while changes flow resumes: nothing lost, n
   make_shop(f);
   struct Drop {
     const MigrationFixture& f;
-    ~Drop() { f.run("sync --drop customers.yaml"); }
+    ~Drop() { f.run("sync --drop --name kill9 customers.yaml"); }
   } drop{f};
   std::string log = f.dir + "/sync.log";
-  int pid = f.start("sync --no-progress customers.yaml orders.yaml", log);
+  int pid = f.start("sync --name kill9 --no-progress customers.yaml orders.yaml", log);
   REQUIRE(wait_for(
       [&] {
         try {
@@ -185,11 +215,80 @@ TEST_CASE("a follower killed with -9 while changes flow resumes: nothing lost, n
     }
   }
   CommandResult caught_up =
-      f.run("sync --no-progress --until-caught-up customers.yaml orders.yaml");
+      f.run("sync --name kill9 --no-progress --until-caught-up customers.yaml orders.yaml");
   INFO(read_file(log) + "\n" + caught_up.out);
   REQUIRE(caught_up.exit_code == 0);
   CHECK(target_orders(f) == expected_orders(f));
   CommandResult validated = f.run("validate customers.yaml orders.yaml");
   INFO(validated.out);
   CHECK(validated.exit_code == 0);
+}
+
+TEST_CASE("sync reports its lag in bytes and seconds as JSON events, 0 once caught up",
+          "[follow][sync]") {
+  MigrationFixture f;
+  make_shop(f);
+  struct Drop {
+    const MigrationFixture& f;
+    ~Drop() { f.run("sync --drop --name lag customers.yaml"); }
+  } drop{f};
+  std::string log = f.dir + "/sync.log";
+  int pid = f.start("sync --name lag --no-progress --log-format json customers.yaml orders.yaml",
+                    log, "MAPENGINE_PROGRESS_INTERVAL_MS=100");
+  bool following = wait_for_following(f);
+  INFO(read_file(log));
+  REQUIRE(following);
+  for (int i = 1; i <= 20; ++i) {
+    f.source.exec("UPDATE orders SET total = total + 1 WHERE id = " + std::to_string(i));
+  }
+  // Every heartbeat reports; once the writes are applied, the lag reads 0 and 0.
+  bool settled = wait_for(
+      [&] {
+        auto progress = events(read_file(log), "follow_progress");
+        return !progress.empty() && progress.back()["transactions"] == 20 &&
+               is_caught_up(progress.back());
+      },
+      std::chrono::seconds(30));
+  INFO(read_file(log));
+  REQUIRE(settled);
+  for (const auto& e : events(read_file(log), "follow_progress")) {
+    CHECK(e["setup"] == "lag");
+    CHECK(e["lag_bytes"].is_number_integer());
+    CHECK(e["lag_bytes"] >= 0);
+    CHECK((e["lag_seconds"].is_null() || e["lag_seconds"] >= 0));
+    CHECK(e["transactions"].is_number_integer());
+    CHECK(e["upserted"].is_number_integer());
+    CHECK(e["deleted"].is_number_integer());
+    CHECK(e["rejected"].is_number_integer());
+    CHECK(e["confirmed"].is_string());
+  }
+  kill(pid, SIGINT);
+  wait_for_exit(pid);
+
+  // Changes made while nobody follows are a lag the next run starts with and works off.
+  for (int i = 1; i <= 50; ++i) {
+    f.source.exec("UPDATE orders SET total = total + 1 WHERE id = " + std::to_string(i));
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  CommandResult caught_up =
+      f.run("sync --name lag --no-progress --until-caught-up --log-format json customers.yaml "
+            "orders.yaml",
+            "MAPENGINE_PROGRESS_INTERVAL_MS=1");
+  INFO(caught_up.out);
+  REQUIRE(caught_up.exit_code == 0);
+  auto progress = events(caught_up.out, "follow_progress");
+  REQUIRE(progress.size() >= 2);
+  // The first report, before anything is confirmed, is behind; a known lag in seconds counts
+  // from changes committed at least 2 s before.
+  CHECK(progress.front()["lag_bytes"] > 0);
+  for (const auto& e : progress) {
+    if (e["lag_bytes"] > 0 && e["lag_seconds"].is_number()) CHECK(e["lag_seconds"] >= 1.5);
+  }
+  CHECK(is_caught_up(progress.back()));
+  CHECK(progress.back()["transactions"] == 50);
+  CHECK(progress.back()["upserted"] == 50);
+  auto done = events(caught_up.out, "sync_done");
+  REQUIRE(done.size() == 1);
+  CHECK(done[0]["status"] == "caught-up");
+  CHECK(caught_up.out.find("\"follow_progress\"") < caught_up.out.find("\"sync_done\""));
 }

@@ -25,9 +25,10 @@ CommandResult MigrationFixture::run(const std::string& args, const std::string& 
   return run_mapengine(args, env() + " " + extra_env, dir);
 }
 
-int MigrationFixture::start(const std::string& args, const std::string& log) const {
-  return start_in_background("cd " + shell_quote(dir) + " && env " + env() + " " +
-                             shell_quote(MAPENGINE_BINARY) + " " + args + " > " +
+int MigrationFixture::start(const std::string& args, const std::string& log,
+                            const std::string& extra_env) const {
+  return start_in_background("cd " + shell_quote(dir) + " && env " + env() + " " + extra_env +
+                             " " + shell_quote(MAPENGINE_BINARY) + " " + args + " > " +
                              shell_quote(log) + " 2>&1");
 }
 

@@ -22,7 +22,8 @@ class MigrationFixture {
   // Runs `mapengine <args>` in `dir` with the two databases in the environment.
   CommandResult run(const std::string& args, const std::string& extra_env = "") const;
   // Starts `mapengine <args>` in `dir` in the background, output to `log`; returns its pid.
-  int start(const std::string& args, const std::string& log) const;
+  int start(const std::string& args, const std::string& log,
+            const std::string& extra_env = "") const;
   // Batches committed so far in all ranges (0 before the state schema exists).
   long long committed_batches() const;
   // Waits until at least `batches` are committed, up to `timeout`; whether they were.
