@@ -72,6 +72,10 @@ Runner add_sync_command(CLI::App& app) {
   sub->add_flag("--drop", flags->drop,
                 "drop the setup's slot and publication from the legacy database and forget it "
                 "(the rows stay); an abandoned slot keeps the legacy server's WAL forever");
+  sub->add_option("--warn-retained", flags->options.warn_retained_bytes,
+                  "warn at startup when the setup's slot, unread, retained more WAL than this on "
+                  "the legacy server, e.g. 1GiB (the default)")
+      ->transform(CLI::AsSizeValue(false));
   sub->add_option("--retry-for", flags->retry_for,
                   "how long to keep retrying after a transient failure, e.g. 60s (the default)");
   sub->add_flag("--no-progress", flags->no_progress,

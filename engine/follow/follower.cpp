@@ -13,6 +13,7 @@
 #include "engine/follow/change_collector.h"
 #include "engine/follow/follow_display.h"
 #include "engine/follow/followed_table.h"
+#include "engine/follow/slot_health.h"
 #include "engine/follow/pgoutput.h"
 #include "engine/pg/connection.h"
 #include "engine/pg/quote.h"
@@ -96,6 +97,45 @@ void create_publication(pg::Connection& source, const std::string& publication,
   }
   source.exec(fmt::format("CREATE PUBLICATION {} FOR TABLE {}", pg::quote_identifier(publication),
                           fmt::join(names, ", ")));
+}
+
+// The abandoned-slot risk, said loudly before anything starts: this setup's slot kept a lot of
+// WAL while nobody read it, or slots named like mapengine's that this target has no record of
+// keep WAL on the legacy server.
+void warn_about_slots(pg::Connection& source, pg::Connection& target,
+                      const FollowOptions& options, const std::string& object) {
+  std::vector<state::FollowRecord> records = state::load_follows(target);
+  for (const SlotHealth& slot : mapengine_slots(source)) {
+    std::string size = format_wal_size(slot.retained_bytes);
+    if (slot.slot == object) {
+      if (slot.active || slot.retained_bytes <= options.warn_retained_bytes) continue;
+      log_event(spdlog::level::warn, "follow_slot_retained",
+                fmt::format("slot {} retained {} of WAL on the legacy server while no follower "
+                            "read it (over --warn-retained {}); following works it off now. "
+                            "Never leave a setup stopped: the legacy disk fills. Run sync as a "
+                            "service, or drop the setup (`mapengine sync --drop`) if it is no "
+                            "longer wanted",
+                            slot.slot, size, format_wal_size(options.warn_retained_bytes)),
+                {{"slot", slot.slot},
+                 {"retained_wal_bytes", slot.retained_bytes},
+                 {"active", slot.active}});
+      continue;
+    }
+    bool recorded = std::any_of(records.begin(), records.end(), [&](const auto& record) {
+      return record.slot == slot.slot;
+    });
+    if (recorded) continue;
+    log_event(spdlog::level::warn, "follow_slot_unrecorded",
+              fmt::format("slot {} on the legacy server ({}, retains {} of WAL) is not recorded "
+                          "on this target: if no other target follows it, it is abandoned and "
+                          "fills the legacy disk: `mapengine sync --drop --name {} PATHS` drops "
+                          "it",
+                          slot.slot, slot.active ? "active" : "inactive", size,
+                          setup_name_of(slot.slot)),
+              {{"slot", slot.slot},
+               {"retained_wal_bytes", slot.retained_bytes},
+               {"active", slot.active}});
+  }
 }
 
 struct Totals {
@@ -261,6 +301,8 @@ FollowOutcome follow(const spec::Project& project, const plan::Plan& plan,
   state::RunIdentity who = state::RunIdentity::of_this_process();
   long long run_id = state::begin_run(target, "sync", who, "{}", "");
   std::string owner = who.owner(run_id);
+
+  warn_about_slots(source, target, options, object);
 
   FollowOutcome outcome;
   std::optional<pg::Connection> replication;

@@ -35,6 +35,8 @@ struct FollowOptions {
   bool show_progress = true;     // the live displays: the initial load's, then the lag line
   bool live_display = false;     // stderr is a terminal with text logs (the lag line can draw)
   std::chrono::milliseconds report_every{10000};  // follow_progress events without a live line
+  // At startup, warn when the setup's slot, unread, retains more WAL than this.
+  long long warn_retained_bytes = 1LL << 30;
 };
 
 struct FollowOutcome {

@@ -40,6 +40,20 @@ std::optional<FollowRecord> load_follow(pg::Connection& target, const std::strin
   return record;
 }
 
+std::vector<FollowRecord> load_follows(pg::Connection& target) {
+  std::vector<FollowRecord> records;
+  if (target.exec("SELECT to_regclass('mapengine.follows') IS NULL").value(0, 0) == "t") {
+    return records;
+  }
+  pg::Result names = target.exec("SELECT name FROM mapengine.follows ORDER BY name");
+  for (int r = 0; r < names.rows(); ++r) {
+    if (auto record = load_follow(target, std::string(names.value(r, 0)))) {
+      records.push_back(std::move(*record));
+    }
+  }
+  return records;
+}
+
 void record_follow(pg::Connection& target, const FollowRecord& record, const std::string& owner) {
   target.exec(
       fmt::format("INSERT INTO mapengine.follows (name, slot, publication, consistent_lsn, "

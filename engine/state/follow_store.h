@@ -35,6 +35,8 @@ struct FollowRecord {
 };
 
 std::optional<FollowRecord> load_follow(pg::Connection& target, const std::string& name);
+// Every setup recorded on the target, by name; none when its state predates following.
+std::vector<FollowRecord> load_follows(pg::Connection& target);
 // Records a new setup in phase kLoading with `owner` holding its lease.
 void record_follow(pg::Connection& target, const FollowRecord& record, const std::string& owner);
 // Takes the setup's lease for `owner`. Throws Error(kConflict) naming the holder when another

@@ -1,6 +1,8 @@
 // Integration tests of `mapengine sync`: the initial load at the slot's snapshot, following
 // inserts, updates, deletes and soft deletes across a foreign-key chain, resuming after an
-// interruption, --until-caught-up, validate afterwards, and --drop.
+// interruption, --until-caught-up, validate afterwards, and --drop; the lag events, status's
+// view of the slots and the startup warnings about slots that keep WAL. Each test follows its
+// own setup name: slot names are server-wide and the tests run in parallel.
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 #include <signal.h>
@@ -291,4 +293,177 @@ TEST_CASE("sync reports its lag in bytes and seconds as JSON events, 0 once caug
   REQUIRE(done.size() == 1);
   CHECK(done[0]["status"] == "caught-up");
   CHECK(caught_up.out.find("\"follow_progress\"") < caught_up.out.find("\"sync_done\""));
+}
+
+namespace {
+
+nlohmann::json status_json(const MigrationFixture& f, const std::string& extra_env = "") {
+  CommandResult r = f.run("status --format json", extra_env);
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  // The target line and the warnings go to standard error, around the JSON.
+  size_t begin = r.out.find('['), end = r.out.rfind(']');
+  return nlohmann::json::parse(r.out.substr(begin, end - begin + 1));
+}
+
+nlohmann::json follow_of(const nlohmann::json& status, const std::string& mapping) {
+  for (const auto& item : status) {
+    if (item.value("mapping", "") == mapping) return item.at("follow");
+  }
+  FAIL("no status for " << mapping);
+  return {};
+}
+
+long long retained_now(const MigrationFixture& f, const std::string& slot) {
+  return std::stoll(f.source.scalar(
+      "SELECT (pg_current_wal_lsn() - restart_lsn)::bigint FROM pg_replication_slots "
+      "WHERE slot_name = '" + slot + "' AND database = current_database()"));
+}
+
+}  // namespace
+
+TEST_CASE("status shows each follow's slot and retained WAL, warns loudly about an inactive "
+          "slot, and still answers when the source cannot be reached",
+          "[follow][sync][status]") {
+  MigrationFixture f;
+  make_shop(f);
+  struct Drop {
+    const MigrationFixture& f;
+    ~Drop() { f.run("sync --drop --name status customers.yaml"); }
+  } drop{f};
+  CommandResult loaded =
+      f.run("sync --name status --no-progress --until-caught-up customers.yaml orders.yaml");
+  INFO(loaded.out);
+  REQUIRE(loaded.exit_code == 0);
+
+  // Nobody follows: the legacy server keeps the WAL written since.
+  for (int i = 1; i <= 20; ++i) {
+    f.source.exec("UPDATE orders SET total = total + 1 WHERE id = " + std::to_string(i));
+  }
+  long long before = retained_now(f, "mapengine_status");
+  nlohmann::json status = status_json(f);
+  long long after = retained_now(f, "mapengine_status");
+  nlohmann::json follow = follow_of(status, "orders");
+  INFO(status.dump(2));
+  CHECK(follow["name"] == "status");
+  CHECK(follow["slot"] == "mapengine_status");
+  CHECK(follow["publication"] == "mapengine_status");
+  CHECK(follow["phase"] == "following");
+  CHECK(follow["confirmed_lsn"] ==
+        f.target.scalar("SELECT confirmed_lsn::text FROM mapengine.follows"));
+  CHECK(follow["source_reachable"] == true);
+  CHECK(follow["slot_exists"] == true);
+  CHECK(follow["slot_active"] == false);
+  CHECK(follow["retained_wal_bytes"] >= before);
+  CHECK(follow["retained_wal_bytes"] <= after);
+  CHECK(before > 0);
+  CHECK(follow["abandoned_risk"] == true);
+  CHECK(follow_of(status, "customers")["slot"] == "mapengine_status");
+
+  CommandResult text = f.run("status");
+  INFO(text.out);
+  CHECK(text.exit_code == 0);
+  CHECK(text.out.find("mapengine_status") != std::string::npos);
+  CHECK(text.out.find("inactive") != std::string::npos);
+  CHECK(text.out.find("WARNING: follow 'status': slot mapengine_status is INACTIVE and "
+                      "retains") != std::string::npos);
+  CHECK(text.out.find("mapengine sync --drop --name status PATHS") != std::string::npos);
+
+  // While a follower reads the slot: active, no warning.
+  std::string log = f.dir + "/sync.log";
+  int pid = f.start("sync --name status --no-progress customers.yaml orders.yaml", log);
+  bool active = wait_for(
+      [&] {
+        return f.source.scalar("SELECT count(*) FROM pg_replication_slots WHERE slot_name = "
+                               "'mapengine_status' AND active") == "1";
+      },
+      std::chrono::seconds(30));
+  REQUIRE(active);
+  CommandResult following = f.run("status");
+  INFO(following.out);
+  CHECK(following.out.find("active (pid") != std::string::npos);
+  CHECK(following.out.find("WARNING") == std::string::npos);
+  CHECK(follow_of(status_json(f), "orders")["slot_active"] == true);
+  kill(pid, SIGINT);
+  wait_for_exit(pid);
+
+  // An unreachable legacy server: what the target knows, and that the source did not answer.
+  std::string away = "MAPENGINE_SOURCE_URL='postgresql://someone:s3cr3t-pw@127.0.0.1:1/legacy'";
+  CommandResult unreachable = f.run("status", away);
+  INFO(unreachable.out);
+  CHECK(unreachable.exit_code == 0);
+  CHECK(unreachable.out.find("mapengine_status") != std::string::npos);
+  CHECK(unreachable.out.find("source: could not be reached") != std::string::npos);
+  CHECK(unreachable.out.find("s3cr3t-pw") == std::string::npos);
+  CommandResult unreachable_json = f.run("status --format json", away);
+  CHECK(unreachable_json.exit_code == 0);
+  CHECK(unreachable_json.out.find("s3cr3t-pw") == std::string::npos);
+  nlohmann::json away_follow = follow_of(status_json(f, away), "orders");
+  CHECK(away_follow["source_reachable"] == false);
+  CHECK(away_follow["source_error"].is_string());
+  CHECK(away_follow["retained_wal_bytes"].is_null());
+  CHECK(away_follow["slot"] == "mapengine_status");
+  CommandResult unconfigured = f.run("status", "MAPENGINE_SOURCE_URL=");
+  INFO(unconfigured.out);
+  CHECK(unconfigured.exit_code == 0);
+  CHECK(unconfigured.out.find("source: not configured") != std::string::npos);
+}
+
+TEST_CASE("sync warns loudly at startup about WAL its slot retained unread and about mapengine "
+          "slots this target has no record of",
+          "[follow][sync]") {
+  MigrationFixture f;
+  make_shop(f);
+  struct Drop {
+    const MigrationFixture& f;
+    ~Drop() {
+      f.run("sync --drop --name startup customers.yaml");
+      f.run("sync --drop --name stray customers.yaml");
+    }
+  } drop{f};
+  const std::string caught_up =
+      "sync --name startup --no-progress --until-caught-up customers.yaml orders.yaml";
+  REQUIRE(f.run(caught_up).exit_code == 0);
+  // A slot left by a setup this target does not know (another target's, or forgotten).
+  f.source.exec("SELECT pg_create_logical_replication_slot('mapengine_stray', 'pgoutput')");
+  for (int i = 1; i <= 20; ++i) {
+    f.source.exec("UPDATE orders SET total = total + 1 WHERE id = " + std::to_string(i));
+  }
+
+  CommandResult low = f.run(
+      "sync --name startup --no-progress --until-caught-up --warn-retained 1 --log-format json "
+      "customers.yaml orders.yaml");
+  INFO(low.out);
+  REQUIRE(low.exit_code == 0);
+  auto retained = events(low.out, "follow_slot_retained");
+  REQUIRE(retained.size() == 1);
+  CHECK(retained[0]["level"] == "warning");
+  CHECK(retained[0]["slot"] == "mapengine_startup");
+  CHECK(retained[0]["retained_wal_bytes"] > 1);
+  auto unrecorded = events(low.out, "follow_slot_unrecorded");
+  REQUIRE(unrecorded.size() == 1);
+  CHECK(unrecorded[0]["slot"] == "mapengine_stray");
+  CHECK(unrecorded[0]["active"] == false);
+  CHECK(unrecorded[0]["msg"].get<std::string>().find("mapengine sync --drop --name stray") !=
+        std::string::npos);
+
+  // Under the default threshold (1 GiB) the setup's own few kilobytes are not worth a warning;
+  // the stray slot still is, also in status.
+  CommandResult usual = f.run(caught_up);
+  INFO(usual.out);
+  REQUIRE(usual.exit_code == 0);
+  CHECK(usual.out.find("slot mapengine_startup retained") == std::string::npos);
+  CHECK(usual.out.find("slot mapengine_stray on the legacy server (inactive, retains") !=
+        std::string::npos);
+  CommandResult status = f.run("status");
+  INFO(status.out);
+  CHECK(status.out.find("WARNING: slot mapengine_stray on the legacy server") !=
+        std::string::npos);
+
+  // The advice works: the stray slot goes, and so does the warning.
+  REQUIRE(f.run("sync --drop --name stray customers.yaml").exit_code == 0);
+  CommandResult clean = f.run(caught_up);
+  INFO(clean.out);
+  REQUIRE(clean.exit_code == 0);
+  CHECK(clean.out.find("mapengine_stray") == std::string::npos);
 }
