@@ -28,8 +28,8 @@ nlohmann::json lag_seconds_json(const std::optional<double>& seconds) {
 std::string format_wal_size(long long bytes) {
   if (bytes < 1024) return fmt::format("{} B", std::max(0LL, bytes));
   static const char* const kUnits[] = {"KiB", "MiB", "GiB", "TiB"};
-  double value = static_cast<double>(bytes);
-  int unit = -1;
+  double value = static_cast<double>(bytes) / 1024;
+  int unit = 0;
   while (value >= 1024 && unit < 3) {
     value /= 1024;
     ++unit;
