@@ -11,6 +11,7 @@
 #include "engine/spec/schema_validator.h"
 #include "engine/spec/spec_loader.h"
 
+namespace lint = mapengine::lint;
 namespace spec = mapengine::spec;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
