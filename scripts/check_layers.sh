@@ -3,7 +3,8 @@
 # lets that folder depend on, and that the table itself lists a folder's dependencies above it (so
 # the folders form no cycle). Prints each offending file:line and include; exits 1 if there is one.
 #
-#   scripts/check_layers.sh [source-dir]     (CTest runs it as the test "layers")
+#   scripts/check_layers.sh [source-dir]     (the build runs it before compiling the engine,
+#                                             CTest as the test "layers")
 set -euo pipefail
 cd "${1:-$(dirname "$0")/..}"
 
