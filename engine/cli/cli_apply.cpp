@@ -193,14 +193,22 @@ void write_summary_file(const std::string& path, const ApplySummary& summary, bo
       summary_to_json(summary, summary_context(dry_run, exit_code, started_at)).dump(2) + "\n");
 }
 
-int run_apply(const ApplyFlags& flags, double started_at, std::optional<plan::Plan>& planned) {
+// `planned` gets the plan's mappings as soon as it is made (for the summary of a failed run:
+// they outlive the plan, whose steps point into this function's project).
+int run_apply(const ApplyFlags& flags, double started_at, std::vector<MappingResult>& planned) {
   if (flags.options.retry_rejects && (flags.options.restart || flags.options.dry_run)) {
     throw Error::usage("--retry-rejects cannot be combined with --restart or --dry-run");
   }
   spec::Project project = load_checked_project(flags.paths);
   Diagnostics diagnostics;
-  planned = plan::make_plan(project, diagnostics);
-  const plan::Plan& plan = *planned;
+  const plan::Plan plan = plan::make_plan(project, diagnostics);
+  for (const auto& step : plan.steps) {
+    MappingResult result;
+    result.name = step.mapping->name;
+    result.table = step.mapping->table.display();
+    result.status = ApplyStatus::kSkipped;
+    planned.push_back(std::move(result));
+  }
   ConnectionConfig connections = flags.connections.resolve(true, true);
   ApplyOptions options = flags.options;
   options.source_url = connections.source;
@@ -284,13 +292,10 @@ int run_apply(const ApplyFlags& flags, double started_at, std::optional<plan::Pl
 
 }  // namespace
 
-Runner add_apply_command(CLI::App& app) {
-  auto flags = std::make_shared<ApplyFlags>();
-  CLI::App* sub = app.add_subcommand(
-      "apply", "Migrate the tables of the given mapping files (or folders), in dependency order");
-  sub->add_option("paths", flags->paths, "mapping files or folders")->required();
-  flags->connections.add_to(*sub);
-  flags->log.add_to(*sub, "log every batch");
+namespace {
+
+// --dry-run and what it shows.
+void add_rehearsal_options(CLI::App* sub, ApplyFlags* flags) {
   CLI::Option* dry_run =
       sub->add_flag("--dry-run", flags->options.dry_run,
                     "rehearse the whole apply in one target transaction that is rolled back: "
@@ -303,6 +308,10 @@ Runner add_apply_command(CLI::App& app) {
                   "dry run: transformed rows shown per mapping (default 5; 0: none)")
       ->check(CLI::Range(0, 1000))
       ->needs(dry_run);
+}
+
+// Re-running after a change, a mistake or rejects.
+void add_rerun_options(CLI::App* sub, ApplyFlags* flags) {
   sub->add_flag("--allow-changed", flags->options.allow_changed,
                 "continue an interrupted mapping although its file changed since");
   sub->add_flag("--restart", flags->options.restart,
@@ -313,6 +322,10 @@ Runner add_apply_command(CLI::App& app) {
   sub->add_flag("--retry-rejects", flags->options.retry_rejects,
                 "re-process only the rejected rows of completed mappings (after fixing the data "
                 "or the mapping); a changed mapping file applies to those rows only");
+}
+
+// How much runs at once, and in what batches.
+void add_concurrency_options(CLI::App* sub, ApplyFlags* flags) {
   sub->add_option("-j,--jobs", flags->options.jobs, "mappings run concurrently (default 1)")
       ->check(CLI::Range(1, 64));
   sub->add_option("--parallel", flags->options.parallel,
@@ -321,6 +334,10 @@ Runner add_apply_command(CLI::App& app) {
   sub->add_option("--batch-size", flags->options.batch_size,
                   "rows per target transaction (default: the mapping's batch_size)")
       ->check(CLI::Range(1, 100000));
+}
+
+// How long transient failures are retried.
+void add_retry_options(CLI::App* sub, ApplyFlags* flags) {
   sub->add_option("--retry-for", flags->retry_for,
                   "how long to keep retrying work that failed for a transient reason (a lost "
                   "connection, a server restarting or failing over), e.g. 60s (the default), "
@@ -328,6 +345,10 @@ Runner add_apply_command(CLI::App& app) {
   sub->add_option("--retries", flags->retries,
                   "deprecated: caps the retries of each piece of work (use --retry-for)")
       ->check(CLI::Range(0, 100));
+}
+
+// How rows are read and written.
+void add_load_options(CLI::App* sub, ApplyFlags* flags) {
   sub->add_flag("--consistent", flags->options.consistent,
                 "read every source table from one exported snapshot");
   sub->add_flag("--bulk", flags->options.bulk,
@@ -340,11 +361,52 @@ Runner add_apply_command(CLI::App& app) {
                   "memory for lookups loaded whole, e.g. 512MiB (the default) or 64MiB; a "
                   "lookup that does not fit is queried per batch")
       ->transform(CLI::AsSizeValue(false));
+}
+
+// What the run shows and leaves behind.
+void add_output_options(CLI::App* sub, ApplyFlags* flags) {
   sub->add_flag("--no-progress", flags->no_progress, "no live progress display");
   sub->add_option("--summary-json", flags->summary_json,
                   "write the run's result (run id, status, exit code, error, per-mapping counts, "
                   "reject groups and timings) to FILE as JSON, also when the run fails")
       ->type_name("FILE");
+}
+
+// --summary-json is written on failure too, with the exit code the error gives.
+void write_failure_summary(const ApplyFlags& flags, const Error& e, double started_at,
+                           const std::vector<MappingResult>& planned) {
+  ApplySummary failed;
+  failed.status =
+      e.kind() == ErrorKind::kInterrupted ? ApplyStatus::kInterrupted : ApplyStatus::kFailed;
+  failed.error = e.what();
+  failed.error_kind = e.kind();
+  failed.error_sqlstate = e.sqlstate();
+  failed.error_permanent = e.is_permanent();
+  failed.seconds = now_seconds() - started_at;
+  failed.results = planned;
+  int code = error_exit(e.kind(), e.sqlstate(), e.is_permanent(), false).code;
+  try {
+    write_summary_file(flags.summary_json, failed, flags.options.dry_run, code, started_at);
+  } catch (const Error& write_error) {
+    log_event(spdlog::level::err, "summary_not_written", write_error.what());
+  }
+}
+
+}  // namespace
+
+Runner add_apply_command(CLI::App& app) {
+  auto flags = std::make_shared<ApplyFlags>();
+  CLI::App* sub = app.add_subcommand(
+      "apply", "Migrate the tables of the given mapping files (or folders), in dependency order");
+  sub->add_option("paths", flags->paths, "mapping files or folders")->required();
+  flags->connections.add_to(*sub);
+  flags->log.add_to(*sub, "log every batch");
+  add_rehearsal_options(sub, flags.get());
+  add_rerun_options(sub, flags.get());
+  add_concurrency_options(sub, flags.get());
+  add_retry_options(sub, flags.get());
+  add_load_options(sub, flags.get());
+  add_output_options(sub, flags.get());
   sub->footer(
       "Exit codes: 0 done; 1 lint or lint --db errors, rejects that need attention (over "
       "max_rejects, 0 unless declared) or another failure; 2 usage error; 3 a decision is "
@@ -357,37 +419,11 @@ Runner add_apply_command(CLI::App& app) {
   return [flags] {
     flags->log.configure();
     double started_at = now_seconds();
-    std::optional<plan::Plan> planned;
+    std::vector<MappingResult> planned;
     try {
       return run_apply(*flags, started_at, planned);
     } catch (const Error& e) {
-      // The summary file is written on failure too, with the exit code the error gives.
-      if (!flags->summary_json.empty()) {
-        ApplySummary failed;
-        failed.status = e.kind() == ErrorKind::kInterrupted ? ApplyStatus::kInterrupted
-                                                            : ApplyStatus::kFailed;
-        failed.error = e.what();
-        failed.error_kind = e.kind();
-        failed.error_sqlstate = e.sqlstate();
-        failed.error_permanent = e.is_permanent();
-        failed.seconds = now_seconds() - started_at;
-        if (planned) {
-          for (const auto& step : planned->steps) {
-            MappingResult result;
-            result.name = step.mapping->name;
-            result.table = step.mapping->table.display();
-            result.status = ApplyStatus::kSkipped;
-            failed.results.push_back(std::move(result));
-          }
-        }
-        int code = error_exit(e.kind(), e.sqlstate(), e.is_permanent(), false).code;
-        try {
-          write_summary_file(flags->summary_json, failed, flags->options.dry_run, code,
-                             started_at);
-        } catch (const Error& write_error) {
-          log_event(spdlog::level::err, "summary_not_written", write_error.what());
-        }
-      }
+      if (!flags->summary_json.empty()) write_failure_summary(*flags, e, started_at, planned);
       throw;
     }
   };
