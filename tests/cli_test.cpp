@@ -140,7 +140,7 @@ TEST_CASE("the completion scripts offer every command and its options", "[cli]")
             .exit_code == 0);
 }
 
-TEST_CASE("--log-format auto prints JSON lines on a CI machine and text elsewhere", "[cli]") {
+TEST_CASE("log format auto prints JSON lines on a CI machine and text elsewhere", "[cli]") {
   // The suite runs with CI cleared (tests/catch_main.cpp); this test sets it per command. apply
   // without a source database fails at once: its one line is the closing error event.
   const std::string dir = mapengine::testing::scratch_dir("log-format-auto");
