@@ -4,10 +4,10 @@
 
 #include <algorithm>
 
+#include "engine/common/diagnostic.h"
 #include "engine/common/error.h"
 #include "engine/pg/quote.h"
 #include "engine/sink/copy_text_encoder.h"
-#include "engine/spec/diagnostic.h"
 #include "engine/state/legacy_key.h"
 #include "engine/transform/uuid.h"
 

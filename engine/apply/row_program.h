@@ -16,12 +16,12 @@
 #include <string>
 #include <vector>
 
+#include "engine/common/value.h"
 #include "engine/lookup/lookup_set.h"
 #include "engine/sink/batch.h"
 #include "engine/spec/mapping_spec.h"
 #include "engine/transform/pipeline.h"
 #include "engine/transform/uuid.h"
-#include "engine/transform/value.h"
 
 namespace mapengine {
 

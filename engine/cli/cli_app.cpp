@@ -8,6 +8,7 @@
 #include "engine/cli/build_info.h"
 #include "engine/cli/cli_common.h"
 #include "engine/cli/commands.h"
+#include "engine/common/closest_name.h"
 #include "engine/common/error.h"
 #include "engine/common/log.h"
 #include "engine/spec/schema_validator.h"
@@ -25,7 +26,7 @@ bool reject_unknown_command(CLI::App& app, int argc, char** argv) {
     if (command->get_name() == word) return false;
     names.push_back(command->get_name());
   }
-  const std::string hint = spec::closest_name(word, names);
+  const std::string hint = closest_name(word, names);
   fmt::print(stderr, "mapengine: unknown command '{}'{}\nRun mapengine --help for the commands.\n",
              word, hint.empty() ? "" : fmt::format("; did you mean '{}'?", hint));
   return true;

@@ -10,10 +10,10 @@
 #include <fstream>
 #include <string_view>
 
+#include "engine/common/diagnostic.h"
 #include "engine/common/error.h"
 #include "engine/common/log.h"
 #include "engine/common/secrets.h"
-#include "engine/spec/diagnostic.h"
 #include "engine/spec/spec_loader.h"
 
 namespace mapengine::cli {

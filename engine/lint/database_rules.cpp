@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 
+#include "engine/common/closest_name.h"
 #include "engine/common/error.h"
 #include "engine/pg/catalog.h"
 #include "engine/pg/result.h"
@@ -32,7 +33,7 @@ const SourceLocation& spot_or(const MappingSpec& mapping, const std::string& pat
 }
 
 std::string hint(std::string_view word, const std::vector<std::string>& candidates) {
-  std::string best = spec::closest_name(word, candidates);
+  std::string best = closest_name(word, candidates);
   return best.empty() ? std::string() : fmt::format("; did you mean `{}`?", best);
 }
 

@@ -19,8 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/common/diagnostic.h"
 #include "engine/pg/connection.h"
-#include "engine/spec/diagnostic.h"
 #include "engine/spec/mapping_spec.h"
 
 namespace mapengine::lint {

@@ -18,7 +18,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/spec/diagnostic.h"
+#include "engine/common/diagnostic.h"
 
 namespace mapengine::lint {
 

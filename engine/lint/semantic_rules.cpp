@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "engine/common/closest_name.h"
 #include "engine/plan/dependency_plan.h"
 #include "engine/spec/schema_validator.h"
 #include "engine/transform/pipeline.h"
@@ -35,7 +36,7 @@ std::string list_text(const std::vector<std::string>& names) {
 }
 
 std::string hint(std::string_view word, const std::vector<std::string>& candidates) {
-  std::string best = spec::closest_name(word, candidates);
+  std::string best = closest_name(word, candidates);
   return best.empty() ? std::string() : fmt::format("; did you mean `{}`?", best);
 }
 
@@ -151,7 +152,10 @@ void check_association(const MappingSpec& mapping, Diagnostics& diagnostics) {
 
 }  // namespace
 
-void check_mapping_shape(const MappingSpec& mapping, Diagnostics& diagnostics) {
+namespace {
+
+// source.key is given, and target.legacy_key has a column for each of its columns.
+void check_key_shape(const MappingSpec& mapping, Diagnostics& diagnostics) {
   if (mapping.key.empty()) {
     diagnostics.error(mapping.at("source"), "missing-legacy-key",
                       "`source.key` is required: the legacy key orders the read, identifies rows "
@@ -166,48 +170,40 @@ void check_mapping_shape(const MappingSpec& mapping, Diagnostics& diagnostics) {
                     mapping.legacy_key_columns.size(), list_text(mapping.legacy_key_columns),
                     mapping.key.size(), list_text(mapping.key)));
   }
-  if (mapping.legacy_key_columns.empty()) {
-    for (const auto& id_column : mapping.id_columns) {
-      const ColumnSpec* id = mapping.find_column(id_column);
-      if (id == nullptr && mapping.is_association()) {
-        diagnostics.error(
-            spot_or(mapping, "target.id_column", "columns"), "id-map-needs-id",
-            fmt::format("target.id_column lists `{}`, the association's key column, but it is "
-                        "not mapped: the row's identity is its key columns, so map each of them "
-                        "(usually `{}: {{ from: <legacy column>, lookup: <table> }}`)",
-                        id_column, id_column));
-      } else if (id == nullptr) {
-        diagnostics.error(
-            spot_or(mapping, "target", "columns"), "id-map-needs-id",
-            fmt::format("without target.legacy_key mapengine keeps the id map itself and must "
-                        "know each row's new id, but column `{}` is not mapped: add `{}: {{ "
-                        "generate: uuid }}`, set target.legacy_key, or, for an association "
-                        "table whose key is looked-up columns, name them: `target.id_column: "
-                        "[a_id, b_id]`",
-                        id_column, id_column));
-      } else if (id->has_constant) {
-        diagnostics.error(id->where, "id-map-needs-id",
-                          fmt::format("id column `{}` is a constant, so every row would get the "
-                                      "same id: use `generate: uuid` or a source column",
-                                      id->name));
-      }
+}
+
+// Without target.legacy_key, mapengine keeps the id map and needs each row's new id.
+void check_id_columns(const MappingSpec& mapping, Diagnostics& diagnostics) {
+  if (!mapping.legacy_key_columns.empty()) return;
+  for (const auto& id_column : mapping.id_columns) {
+    const ColumnSpec* id = mapping.find_column(id_column);
+    if (id == nullptr && mapping.is_association()) {
+      diagnostics.error(
+          spot_or(mapping, "target.id_column", "columns"), "id-map-needs-id",
+          fmt::format("target.id_column lists `{}`, the association's key column, but it is "
+                      "not mapped: the row's identity is its key columns, so map each of them "
+                      "(usually `{}: {{ from: <legacy column>, lookup: <table> }}`)",
+                      id_column, id_column));
+    } else if (id == nullptr) {
+      diagnostics.error(
+          spot_or(mapping, "target", "columns"), "id-map-needs-id",
+          fmt::format("without target.legacy_key mapengine keeps the id map itself and must "
+                      "know each row's new id, but column `{}` is not mapped: add `{}: {{ "
+                      "generate: uuid }}`, set target.legacy_key, or, for an association "
+                      "table whose key is looked-up columns, name them: `target.id_column: "
+                      "[a_id, b_id]`",
+                      id_column, id_column));
+    } else if (id->has_constant) {
+      diagnostics.error(id->where, "id-map-needs-id",
+                        fmt::format("id column `{}` is a constant, so every row would get the "
+                                    "same id: use `generate: uuid` or a source column",
+                                    id->name));
     }
   }
-  check_legacy_key_columns(mapping, diagnostics);
-  if (mapping.is_association()) check_association(mapping, diagnostics);
-  if (mapping.mode != WriteMode::kInsert && mapping.conflict_columns.empty()) {
-    diagnostics.error(mapping.at("target.mode"), "conflict-needs-columns",
-                      fmt::format("mode {} needs conflict columns: set target.conflict or "
-                                  "target.legacy_key",
-                                  to_string(mapping.mode)));
-  }
-  if (mapping.batch_size > kLargeBatchSize) {
-    diagnostics.warning(mapping.at("batch_size"), "batch-size-range",
-                        fmt::format("batch_size {} is above {}: each batch is one transaction, "
-                                    "holding locks and WAL for long; 1000 to 5000 is typical",
-                                    mapping.batch_size, kLargeBatchSize));
-  }
+}
 
+// Each target column once; `namespace` only with uuid_v5.
+void check_column_list(const MappingSpec& mapping, Diagnostics& diagnostics) {
   std::map<std::string, const ColumnSpec*> seen;
   for (const auto& column : mapping.columns) {
     auto [first, inserted] = seen.emplace(column.name, &column);
@@ -223,155 +219,232 @@ void check_mapping_shape(const MappingSpec& mapping, Diagnostics& diagnostics) {
           fmt::format("column `{}`: `namespace` applies to `generate: uuid_v5` only", column.name));
     }
   }
+}
 
-  if (auto selected = simple_select_columns(mapping.source_query)) {
-    auto check = [&](const std::string& name, const SourceLocation& where, std::string_view what) {
-      if (std::find(selected->begin(), selected->end(), name) != selected->end()) return;
-      std::string folded = name;
-      std::transform(folded.begin(), folded.end(), folded.begin(),
-                     [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      std::string note =
-          std::find(selected->begin(), selected->end(), folded) != selected->end()
-              ? fmt::format(
-                    " (PostgreSQL folds unquoted names to lower case: the query yields "
-                    "`{}`)",
-                    folded)
-              : fmt::format(" (it selects {})", list_text(*selected));
-      diagnostics.warning(
-          where, "key-not-selected",
-          fmt::format("{} `{}` is not in source.query's select list{}", what, name, note));
-    };
-    for (size_t i = 0; i < mapping.key.size(); ++i) {
-      check(mapping.key[i], spot_or(mapping, fmt::format("source.key[{}]", i), "source.key"),
-            "source.key column");
-    }
-    for (const auto& column : mapping.columns) {
-      for (size_t i = 0; i < column.from.size(); ++i) {
-        std::string path = fmt::format("columns.{}.from[{}]", column.name, i);
-        check(column.from[i], mapping.spots.count(path) ? mapping.spots.at(path) : column.where,
-              "source column");
-      }
+// When the select list is plain names, every key and source column is among them.
+void check_selected_columns(const MappingSpec& mapping, Diagnostics& diagnostics) {
+  auto selected = simple_select_columns(mapping.source_query);
+  if (!selected) return;
+  auto check = [&](const std::string& name, const SourceLocation& where, std::string_view what) {
+    if (std::find(selected->begin(), selected->end(), name) != selected->end()) return;
+    std::string folded = name;
+    std::transform(folded.begin(), folded.end(), folded.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    std::string note =
+        std::find(selected->begin(), selected->end(), folded) != selected->end()
+            ? fmt::format(
+                  " (PostgreSQL folds unquoted names to lower case: the query yields "
+                  "`{}`)",
+                  folded)
+            : fmt::format(" (it selects {})", list_text(*selected));
+    diagnostics.warning(
+        where, "key-not-selected",
+        fmt::format("{} `{}` is not in source.query's select list{}", what, name, note));
+  };
+  for (size_t i = 0; i < mapping.key.size(); ++i) {
+    check(mapping.key[i], spot_or(mapping, fmt::format("source.key[{}]", i), "source.key"),
+          "source.key column");
+  }
+  for (const auto& column : mapping.columns) {
+    for (size_t i = 0; i < column.from.size(); ++i) {
+      std::string path = fmt::format("columns.{}.from[{}]", column.name, i);
+      check(column.from[i], mapping.spots.count(path) ? mapping.spots.at(path) : column.where,
+            "source column");
     }
   }
 }
 
+}  // namespace
+
+void check_mapping_shape(const MappingSpec& mapping, Diagnostics& diagnostics) {
+  check_key_shape(mapping, diagnostics);
+  check_id_columns(mapping, diagnostics);
+  check_legacy_key_columns(mapping, diagnostics);
+  if (mapping.is_association()) check_association(mapping, diagnostics);
+  if (mapping.mode != WriteMode::kInsert && mapping.conflict_columns.empty()) {
+    diagnostics.error(mapping.at("target.mode"), "conflict-needs-columns",
+                      fmt::format("mode {} needs conflict columns: set target.conflict or "
+                                  "target.legacy_key",
+                                  to_string(mapping.mode)));
+  }
+  if (mapping.batch_size > kLargeBatchSize) {
+    diagnostics.warning(mapping.at("batch_size"), "batch-size-range",
+                        fmt::format("batch_size {} is above {}: each batch is one transaction, "
+                                    "holding locks and WAL for long; 1000 to 5000 is typical",
+                                    mapping.batch_size, kLargeBatchSize));
+  }
+
+  check_column_list(mapping, diagnostics);
+  check_selected_columns(mapping, diagnostics);
+}
+
+namespace {
+
+// One column's lookup, with where each of its fields was written.
+struct LookupSite {
+  const MappingSpec& mapping;
+  const ColumnSpec& column;
+  const LookupSpec& lookup;
+  std::string prefix;  // columns.<name>.lookup
+
+  const SourceLocation& at(const std::string& field) const {
+    std::string path = field.empty() ? prefix : prefix + "." + field;
+    if (mapping.spots.count(path) > 0) return mapping.spots.at(path);
+    return lookup.where;
+  }
+  bool written(const std::string& field) const {
+    return mapping.spots.count(prefix + "." + field) > 0;
+  }
+};
+
+// What a lookup reads: this mapping (a self-reference), another mapping, or a migrated table.
+struct LookupSource {
+  bool self = false;
+  const MappingSpec* producer = nullptr;  // this mapping when self
+  const MigratedTable* migrated = nullptr;
+};
+
+// Empty when the lookup names nothing loaded (reported here, or by the unloaded file's error).
+std::optional<LookupSource> lookup_source(const LookupSite& site, const Project& project,
+                                          Diagnostics& diagnostics) {
+  const LookupSpec& lookup = site.lookup;
+  LookupSource source;
+  if (!lookup.mapping.empty()) {
+    source.producer = project.find_mapping(lookup.mapping);
+    if (source.producer != nullptr) return source;
+    if (project.is_unloaded(lookup.mapping)) return std::nullopt;  // its file's error says why
+    diagnostics.error(
+        site.at("mapping"), "unknown-lookup-table",
+        fmt::format("column `{}` looks up mapping `{}`, which no loaded file "
+                    "defines{}",
+                    site.column.name, lookup.mapping, hint(lookup.mapping, known_names(project))));
+    return std::nullopt;
+  }
+  source.self = lookup.table == site.mapping.name || names_table(lookup.table, site.mapping.table);
+  if (source.self) {
+    source.producer = &site.mapping;
+    return source;
+  }
+  source.producer = project.find_mapping(lookup.table);
+  if (source.producer == nullptr) source.migrated = project.find_migrated(lookup.table);
+  if (source.producer != nullptr || source.migrated != nullptr) return source;
+  if (project.is_unloaded(lookup.table)) return std::nullopt;  // its file's error says why
+  diagnostics.error(
+      site.at("table"), "unknown-lookup-table",
+      fmt::format("column `{}` looks up table `{}`, which no mapping fills "
+                  "and no `kind: migrated` file declares{}",
+                  site.column.name, lookup.table, hint(lookup.table, known_names(project))));
+  return std::nullopt;
+}
+
+// A self-reference and a deferred lookup are filled after the row is written: no miss policy
+// that would reject the row.
+void check_late_lookup(const LookupSite& site, const LookupSource& source,
+                       Diagnostics& diagnostics) {
+  const LookupSpec& lookup = site.lookup;
+  const bool can_reject =
+      lookup.on_missing != MissPolicy::kNull && lookup.on_missing != MissPolicy::kFail;
+  if (source.self && can_reject) {
+    diagnostics.error(site.at("on_missing").line ? site.at("on_missing") : site.at(""),
+                      "self-reference-policy",
+                      fmt::format("column `{}` looks up its own table, which is resolved after "
+                                  "each batch: set on_missing to null or fail (it is {})",
+                                  site.column.name, to_string(lookup.on_missing)));
+  }
+  if (!lookup.deferred || source.self) return;
+  if (can_reject) {
+    diagnostics.error(site.at(site.written("on_missing") ? "on_missing" : "deferred"),
+                      "deferred-lookup",
+                      fmt::format("column `{}`: a deferred lookup is filled after the row is "
+                                  "written, so it cannot reject the row: set on_missing to "
+                                  "null or fail (it is {})",
+                                  site.column.name, to_string(lookup.on_missing)));
+  }
+  if (site.mapping.legacy_key_columns.size() != 1) {
+    diagnostics.error(site.at("deferred"), "deferred-lookup",
+                      fmt::format("column `{}`: a deferred lookup is filled through the "
+                                  "row's legacy key column: set target.legacy_key (one "
+                                  "column)",
+                                  site.column.name));
+  }
+}
+
+// Without `match`, a lookup matches the looked-up table's one legacy key column.
+void check_lookup_match(const LookupSite& site, const LookupSource& source,
+                        Diagnostics& diagnostics) {
+  if (!site.lookup.match.empty() || !site.lookup.mapping.empty()) return;
+  const MappingSpec* producer = source.producer;
+  const std::vector<std::string>& keys =
+      producer != nullptr ? producer->legacy_key_columns : source.migrated->legacy_key_columns;
+  std::string target = producer != nullptr ? producer->name : source.migrated->name;
+  if (keys.empty()) {
+    diagnostics.error(
+        site.at(""), "lookup-needs-match",
+        fmt::format("column `{}` looks up `{}`, which has no target.legacy_key "
+                    "to match on: give `match: <column>` or set "
+                    "target.legacy_key in {}",
+                    site.column.name, target,
+                    producer != nullptr ? producer->file : source.migrated->where.file));
+  } else if (keys.size() > 1) {
+    diagnostics.error(site.at(""), "lookup-needs-match",
+                      fmt::format("column `{}` looks up `{}`, whose legacy key has {} columns "
+                                  "({}); a lookup matches one column: give `match`",
+                                  site.column.name, target, keys.size(), list_text(keys)));
+  }
+}
+
+// An association table has no id of its own: a lookup into it names the column it returns.
+void check_association_lookup(const LookupSite& site, const LookupSource& source,
+                              Diagnostics& diagnostics) {
+  const MappingSpec* producer = source.producer;
+  if (producer == nullptr || !producer->is_association()) return;
+  if (!site.lookup.mapping.empty()) {
+    diagnostics.error(site.at("mapping"), "association-key",
+                      fmt::format("column `{}` looks up mapping `{}` through its id map, but it "
+                                  "is an association table: its id map holds each row's key "
+                                  "columns ({}) as one key text, not an id; look up `table: {}` "
+                                  "with `match` and `return: <column>`",
+                                  site.column.name, producer->name, list_text(producer->id_columns),
+                                  producer->table.display()));
+  } else if (site.lookup.returns.empty()) {
+    diagnostics.error(
+        site.at(""), "association-key",
+        fmt::format("column `{}` looks up `{}`, an association table whose "
+                    "identity is several columns ({}); a lookup returns one: "
+                    "give `return: <column>`",
+                    site.column.name, producer->name, list_text(producer->id_columns)));
+  }
+}
+
+// `default` and on_missing: default come together.
+void check_lookup_default(const LookupSite& site, Diagnostics& diagnostics) {
+  const MissPolicy on_missing = site.lookup.on_missing;
+  const bool has_default = site.written("default");
+  if (on_missing == MissPolicy::kDefault && !has_default) {
+    diagnostics.error(site.at("on_missing"), "default-needs-value",
+                      fmt::format("column `{}`: on_missing: default needs `default: <value>` "
+                                  "(use on_missing: null to write NULL)",
+                                  site.column.name));
+  } else if (on_missing != MissPolicy::kDefault && has_default) {
+    diagnostics.warning(site.at("default"), "default-needs-value",
+                        fmt::format("column `{}`: `default` is only used with on_missing: "
+                                    "default (on_missing is {})",
+                                    site.column.name, to_string(on_missing)));
+  }
+}
+
+}  // namespace
+
 void check_lookups(const MappingSpec& mapping, const Project& project, Diagnostics& diagnostics) {
   for (const auto& column : mapping.columns) {
     if (!column.lookup) continue;
-    const LookupSpec& lookup = *column.lookup;
-    const std::string prefix = "columns." + column.name + ".lookup";
-    auto at = [&](const std::string& field) -> const SourceLocation& {
-      std::string path = field.empty() ? prefix : prefix + "." + field;
-      if (mapping.spots.count(path) > 0) return mapping.spots.at(path);
-      return lookup.where;
-    };
-
-    // What the lookup reads: this mapping (self-reference), another mapping, or a migrated table.
-    bool self = false;
-    const MappingSpec* producer = nullptr;
-    const MigratedTable* migrated = nullptr;
-    if (!lookup.mapping.empty()) {
-      producer = project.find_mapping(lookup.mapping);
-      if (producer == nullptr) {
-        if (project.is_unloaded(lookup.mapping)) continue;  // its file's error says why
-        diagnostics.error(
-            at("mapping"), "unknown-lookup-table",
-            fmt::format("column `{}` looks up mapping `{}`, which no loaded file "
-                        "defines{}",
-                        column.name, lookup.mapping, hint(lookup.mapping, known_names(project))));
-        continue;
-      }
-    } else {
-      self = lookup.table == mapping.name || names_table(lookup.table, mapping.table);
-      if (!self) {
-        producer = project.find_mapping(lookup.table);
-        if (producer == nullptr) migrated = project.find_migrated(lookup.table);
-        if (producer == nullptr && migrated == nullptr) {
-          if (project.is_unloaded(lookup.table)) continue;  // its file's error says why
-          diagnostics.error(
-              at("table"), "unknown-lookup-table",
-              fmt::format("column `{}` looks up table `{}`, which no mapping fills "
-                          "and no `kind: migrated` file declares{}",
-                          column.name, lookup.table, hint(lookup.table, known_names(project))));
-          continue;
-        }
-      }
-    }
-    if (self) producer = &mapping;
-
-    if (self && lookup.on_missing != MissPolicy::kNull && lookup.on_missing != MissPolicy::kFail) {
-      diagnostics.error(at("on_missing").line ? at("on_missing") : at(""), "self-reference-policy",
-                        fmt::format("column `{}` looks up its own table, which is resolved after "
-                                    "each batch: set on_missing to null or fail (it is {})",
-                                    column.name, to_string(lookup.on_missing)));
-    }
-
-    if (lookup.deferred && !self) {
-      if (lookup.on_missing != MissPolicy::kNull && lookup.on_missing != MissPolicy::kFail) {
-        diagnostics.error(
-            at(mapping.spots.count(prefix + ".on_missing") ? "on_missing" : "deferred"),
-            "deferred-lookup",
-            fmt::format("column `{}`: a deferred lookup is filled after the row is "
-                        "written, so it cannot reject the row: set on_missing to "
-                        "null or fail (it is {})",
-                        column.name, to_string(lookup.on_missing)));
-      }
-      if (mapping.legacy_key_columns.size() != 1) {
-        diagnostics.error(at("deferred"), "deferred-lookup",
-                          fmt::format("column `{}`: a deferred lookup is filled through the "
-                                      "row's legacy key column: set target.legacy_key (one "
-                                      "column)",
-                                      column.name));
-      }
-    }
-
-    if (lookup.match.empty() && lookup.mapping.empty()) {
-      const std::vector<std::string>& keys =
-          producer != nullptr ? producer->legacy_key_columns : migrated->legacy_key_columns;
-      std::string target = producer != nullptr ? producer->name : migrated->name;
-      if (keys.empty()) {
-        diagnostics.error(at(""), "lookup-needs-match",
-                          fmt::format("column `{}` looks up `{}`, which has no target.legacy_key "
-                                      "to match on: give `match: <column>` or set "
-                                      "target.legacy_key in {}",
-                                      column.name, target,
-                                      producer != nullptr ? producer->file : migrated->where.file));
-      } else if (keys.size() > 1) {
-        diagnostics.error(at(""), "lookup-needs-match",
-                          fmt::format("column `{}` looks up `{}`, whose legacy key has {} columns "
-                                      "({}); a lookup matches one column: give `match`",
-                                      column.name, target, keys.size(), list_text(keys)));
-      }
-    }
-
-    if (producer != nullptr && producer->is_association() && !lookup.mapping.empty()) {
-      diagnostics.error(at("mapping"), "association-key",
-                        fmt::format("column `{}` looks up mapping `{}` through its id map, but it "
-                                    "is an association table: its id map holds each row's key "
-                                    "columns ({}) as one key text, not an id; look up `table: {}` "
-                                    "with `match` and `return: <column>`",
-                                    column.name, producer->name, list_text(producer->id_columns),
-                                    producer->table.display()));
-    } else if (producer != nullptr && producer->is_association() && lookup.returns.empty()) {
-      diagnostics.error(at(""), "association-key",
-                        fmt::format("column `{}` looks up `{}`, an association table whose "
-                                    "identity is several columns ({}); a lookup returns one: "
-                                    "give `return: <column>`",
-                                    column.name, producer->name, list_text(producer->id_columns)));
-    }
-
-    bool has_default = mapping.spots.count(prefix + ".default") > 0;
-    if (lookup.on_missing == MissPolicy::kDefault && !has_default) {
-      diagnostics.error(at("on_missing"), "default-needs-value",
-                        fmt::format("column `{}`: on_missing: default needs `default: <value>` "
-                                    "(use on_missing: null to write NULL)",
-                                    column.name));
-    } else if (lookup.on_missing != MissPolicy::kDefault && has_default) {
-      diagnostics.warning(at("default"), "default-needs-value",
-                          fmt::format("column `{}`: `default` is only used with on_missing: "
-                                      "default (on_missing is {})",
-                                      column.name, to_string(lookup.on_missing)));
-    }
+    const LookupSite site{mapping, column, *column.lookup, "columns." + column.name + ".lookup"};
+    std::optional<LookupSource> source = lookup_source(site, project, diagnostics);
+    if (!source) continue;
+    check_late_lookup(site, *source, diagnostics);
+    check_lookup_match(site, *source, diagnostics);
+    check_association_lookup(site, *source, diagnostics);
+    check_lookup_default(site, diagnostics);
   }
 }
 

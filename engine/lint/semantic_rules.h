@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/spec/diagnostic.h"
+#include "engine/common/diagnostic.h"
 #include "engine/spec/mapping_spec.h"
 
 namespace mapengine::lint {

@@ -5,8 +5,8 @@
 
 #include <string>
 
+#include "engine/common/value.h"
 #include "engine/pg/copy_text.h"
-#include "engine/transform/value.h"
 
 namespace mapengine {
 

@@ -18,6 +18,7 @@
 #include <valijson/validator.hpp>
 #include <vector>
 
+#include "engine/common/closest_name.h"
 #include "engine/common/error.h"
 #include "engine/spec/spec_loader.h"
 #include "mapping_schema_json.h"
@@ -27,40 +28,6 @@ namespace mapengine::spec {
 using nlohmann::json;
 
 std::string_view mapping_schema_json() { return kMappingSchemaJson; }
-
-std::string closest_name(std::string_view word, const std::vector<std::string>& candidates) {
-  // Optimal string alignment distance: Levenshtein plus swapping two neighbours ("tabel").
-  auto distance = [](std::string_view a, std::string_view b) {
-    std::vector<size_t> before(b.size() + 1), previous(b.size() + 1), current(b.size() + 1);
-    for (size_t j = 0; j <= b.size(); ++j) previous[j] = j;
-    for (size_t i = 1; i <= a.size(); ++i) {
-      current[0] = i;
-      for (size_t j = 1; j <= b.size(); ++j) {
-        size_t substitute = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-        current[j] = std::min({previous[j] + 1, current[j - 1] + 1, substitute});
-        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
-          current[j] = std::min(current[j], before[j - 2] + 1);
-        }
-      }
-      std::swap(before, previous);
-      std::swap(previous, current);
-    }
-    return previous[b.size()];
-  };
-  if (word.size() > 256) return {};
-  size_t limit = std::max<size_t>(1, word.size() / 3);
-  std::string best;
-  size_t best_distance = limit + 1;
-  for (const auto& candidate : candidates) {
-    if (candidate.size() > 256 || candidate == word) continue;
-    size_t d = distance(word, candidate);
-    if (d < best_distance) {
-      best_distance = d;
-      best = candidate;
-    }
-  }
-  return best;
-}
 
 namespace {
 

@@ -20,7 +20,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/spec/diagnostic.h"
+#include "engine/common/diagnostic.h"
 
 namespace mapengine::spec {
 
@@ -37,10 +37,5 @@ bool validate_editor_schema(const YAML::Node& root, const std::string& file,
 
 // The schema text compiled into the binary (schemas/mapping.schema.json).
 std::string_view mapping_schema_json();
-
-// The closest of `candidates` to `word` by edit distance, when close enough to be a plausible
-// typo (at most a third of the word's length, at least 1); empty otherwise. Used for every
-// "did you mean" in lint.
-std::string closest_name(std::string_view word, const std::vector<std::string>& candidates);
 
 }  // namespace mapengine::spec

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/spec/diagnostic.h"
+#include "engine/common/diagnostic.h"
 #include "engine/spec/mapping_spec.h"
 
 namespace mapengine::spec {

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/transform/value.h"
+#include "engine/common/value.h"
 
 namespace mapengine {
 

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <limits>
 
+#include "engine/common/closest_name.h"
 #include "engine/transform/utf8.h"
 
 namespace mapengine {
@@ -14,26 +15,6 @@ namespace {
 constexpr std::string_view kRule = "bad-transform-argument";
 
 char lower_ascii(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
-
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      const size_t cost = lower_ascii(a[i - 1]) == lower_ascii(b[j - 1]) ? 0 : 1;
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + cost});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-bool starts_with_ignore_case(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && equals_ignore_case(text.substr(0, prefix.size()), prefix);
-}
 
 }  // namespace
 
@@ -190,29 +171,6 @@ std::string quoted(std::string_view text) {
 }
 
 std::string quoted(const Value& value) { return value.is_null() ? "NULL" : quoted(value.text()); }
-
-std::string closest_name(std::string_view name, const std::vector<std::string_view>& candidates) {
-  if (name.empty()) return {};
-  const size_t threshold = std::max<size_t>(1, std::min<size_t>(3, (name.size() + 1) / 3));
-  std::string_view best;
-  size_t best_distance = std::numeric_limits<size_t>::max();
-  for (std::string_view candidate : candidates) {
-    size_t distance = edit_distance(name, candidate);
-    if (distance > threshold) {
-      // A prefix of a longer name ("regex" for "regex_replace") is a plausible typo too.
-      const bool prefix = std::min(name.size(), candidate.size()) >= 3 &&
-                          (starts_with_ignore_case(candidate, name) ||
-                           starts_with_ignore_case(name, candidate));
-      if (!prefix) continue;
-      distance = threshold;
-    }
-    if (distance < best_distance) {
-      best = candidate;
-      best_distance = distance;
-    }
-  }
-  return std::string(best);
-}
 
 std::string did_you_mean(std::string_view name, const std::vector<std::string_view>& candidates) {
   std::string best = closest_name(name, candidates);

@@ -14,9 +14,9 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/spec/diagnostic.h"
+#include "engine/common/diagnostic.h"
+#include "engine/common/value.h"
 #include "engine/transform/registry.h"
-#include "engine/transform/value.h"
 
 namespace mapengine {
 
@@ -65,10 +65,7 @@ TransformInfo transform_info(std::string name, std::string summary, ValueType in
 std::string quoted(std::string_view text);
 std::string quoted(const Value& value);
 
-// Closest of `candidates` to `name` by edit distance (case-insensitive), or empty when none is
-// close enough to be a plausible typo.
-std::string closest_name(std::string_view name, const std::vector<std::string_view>& candidates);
-// " (did you mean 'x'?)" or empty.
+// " (did you mean 'x'?)" (engine/common/closest_name.h) or empty.
 std::string did_you_mean(std::string_view name, const std::vector<std::string_view>& candidates);
 
 // Writing results without allocating per row. A Value that owned text once keeps that buffer's

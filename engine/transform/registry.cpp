@@ -1,5 +1,6 @@
 #include "engine/transform/registry.h"
 
+#include "engine/common/closest_name.h"
 #include "engine/transform/factory_support.h"
 
 namespace mapengine {

@@ -21,8 +21,8 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/common/diagnostic.h"
 #include "engine/common/error.h"
-#include "engine/spec/diagnostic.h"
 #include "engine/transform/transform.h"
 
 namespace mapengine {

@@ -17,7 +17,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/transform/value.h"
+#include "engine/common/value.h"
 
 namespace mapengine {
 

@@ -10,7 +10,7 @@
 #include <filesystem>
 #include <string>
 
-#include "engine/spec/diagnostic.h"
+#include "engine/common/diagnostic.h"
 #include "engine/spec/schema_validator.h"
 #include "engine/transform/registry.h"
 #include "tests/support/process.h"

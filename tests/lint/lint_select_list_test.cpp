@@ -1,10 +1,8 @@
-// The select-list reader behind key-not-selected, and the "did you mean" matcher.
+// The select-list reader behind key-not-selected.
 #include <catch2/catch.hpp>
 
 #include "engine/lint/semantic_rules.h"
-#include "engine/spec/schema_validator.h"
 
-using mapengine::spec::closest_name;
 using mapengine::lint::simple_select_columns;
 using Names = std::vector<std::string>;
 
@@ -29,15 +27,4 @@ TEST_CASE("lint: anything beyond plain names in the select list is not checked",
     INFO(query);
     CHECK(!simple_select_columns(query));
   }
-}
-
-TEST_CASE("lint: closest_name suggests plausible typos only", "[lint]") {
-  Names keys{"batch_size", "table", "source", "columns", "depends_on"};
-  CHECK(closest_name("batchsize", keys) == "batch_size");
-  CHECK(closest_name("colums", keys) == "columns");
-  CHECK(closest_name("tabel", keys) == "table");
-  CHECK(closest_name("xyz", keys).empty());
-  CHECK(closest_name("table", keys).empty());  // not a typo of itself
-  CHECK(closest_name("", keys).empty());
-  CHECK(closest_name(std::string(1000, 'a'), keys).empty());
 }

@@ -30,7 +30,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/spec/diagnostic.h"
+#include "engine/common/diagnostic.h"
 #include "engine/spec/mapping_spec.h"
 #include "engine/transform/pipeline.h"
 #include "engine/transform/registry.h"

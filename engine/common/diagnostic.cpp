@@ -1,4 +1,4 @@
-#include "engine/spec/diagnostic.h"
+#include "engine/common/diagnostic.h"
 
 #include <fmt/format.h>
 
