@@ -61,13 +61,8 @@ std::string lookup_line(const ExplainedLookup& l) {
   return line;
 }
 
-}  // namespace
-
-std::string render_text(const MappingExplanation& e) {
-  std::string out;
-  out += fmt::format("mapping {} -> {} ({})\n", e.name, e.table, e.file);
-  out += fmt::format("mode {}, batch_size {}, parallel {}\n", e.mode, e.batch_size, e.parallel);
-
+// The legacy side: the key and the statements that read it.
+void write_source_text(const MappingExplanation& e, std::string& out) {
   out += "\nsource (legacy database)\n";
   out += fmt::format("  key: {}\n", list(e.key));
   if (e.database) {
@@ -85,7 +80,10 @@ std::string render_text(const MappingExplanation& e) {
       "text, sent as a quoted literal):\n",
       placeholders(kLastKeyPrefix, e.key));
   out += indented(e.resume_sql, "    ");
+}
 
+// Each lookup and the statement that loads it.
+void write_lookups_text(const MappingExplanation& e, std::string& out) {
   out += "\nlookups (each loaded once per run from the target into memory)\n";
   if (e.lookups.empty()) out += "  none\n";
   for (const auto& l : e.lookups) {
@@ -100,7 +98,10 @@ std::string render_text(const MappingExplanation& e) {
                        : fmt::format("    entries: unknown ({})\n", l.error);
     }
   }
+}
 
+// Each target column and the steps that make its value.
+void write_columns_text(const MappingExplanation& e, std::string& out) {
   out += "\ncolumns (in COPY order; each step: type read -> type written)\n";
   for (const auto& c : e.columns) {
     out += fmt::format("  {} <- {}\n", c.name, column_source(c));
@@ -116,7 +117,10 @@ std::string render_text(const MappingExplanation& e) {
     if (!c.target_type.empty()) writes += fmt::format(" into {}", c.target_type);
     out += writes + "\n";
   }
+}
 
+// How a batch is written: strategy, statements, bulk mode, key ranges.
+void write_write_text(const MappingExplanation& e, std::string& out) {
   out += fmt::format(
       "\nwrite (one target transaction per batch of {} rows: rows, rejects, id map "
       "and checkpoint commit together)\n",
@@ -155,7 +159,10 @@ std::string render_text(const MappingExplanation& e) {
         e.parallel, placeholders(kLowerPrefix, e.key), placeholders(kUpperPrefix, e.key));
     for (const auto& sql : e.range_sql) out += indented(sql, "    ");
   }
+}
 
+// Where legacy key -> new id is kept.
+void write_id_map_text(const MappingExplanation& e, std::string& out) {
   out += "\nid map\n";
   if (e.id_map == "legacy_column") {
     out += fmt::format(
@@ -168,7 +175,10 @@ std::string render_text(const MappingExplanation& e) {
         "written, in the batch's transaction\n",
         e.id_column);
   }
+}
 
+// Columns that point into the same table.
+void write_self_references_text(const MappingExplanation& e, std::string& out) {
   out += "\nself-references\n";
   if (e.self_references.empty()) out += "  none\n";
   for (const auto& s : e.self_references) {
@@ -178,7 +188,10 @@ std::string render_text(const MappingExplanation& e) {
         "on_missing {}\n",
         s.column, s.through, s.on_missing);
   }
+}
 
+// Where the mapping runs in the dependency order.
+void write_plan_text(const MappingExplanation& e, std::string& out) {
   out += fmt::format("\ndependency order (plan over {})\n", e.plan_folder);
   if (!e.plan_error.empty()) out += fmt::format("  unavailable: {}\n", e.plan_error);
   for (const auto& p : e.plan) {
@@ -190,37 +203,25 @@ std::string render_text(const MappingExplanation& e) {
     out +=
         fmt::format("  reads migrated tables (ready from the start): {}\n", list(e.migrated_used));
   }
-  return out;
 }
 
-std::string render_json(const MappingExplanation& e) {
-  auto lookup_json = [&](const ExplainedLookup& l) {
-    Json j;
-    j["column"] = l.column;
-    j["lookup"] = l.written;
-    j["resolved"] = l.resolved;
-    j["on_missing"] = l.on_missing;
-    if (l.default_value) j["default"] = *l.default_value;
-    j["self"] = l.self;
-    if (!l.self) j["load_sql"] = l.load_sql;
-    if (e.database && !l.self) {
-      j["entries"] = l.entries ? Json(*l.entries) : Json(nullptr);
-      if (!l.error.empty()) j["error"] = l.error;
-    }
-    return j;
-  };
-
+Json lookup_json(const ExplainedLookup& l, bool database) {
   Json j;
-  j["mapping"] = e.name;
-  j["table"] = e.table;
-  j["file"] = e.file;
-  j["mode"] = e.mode;
-  if (e.bulk != spec::BulkMode::kOff) {
-    j["bulk"] = e.bulk == spec::BulkMode::kWithIndexes ? "with_indexes" : "foreign_keys";
+  j["column"] = l.column;
+  j["lookup"] = l.written;
+  j["resolved"] = l.resolved;
+  j["on_missing"] = l.on_missing;
+  if (l.default_value) j["default"] = *l.default_value;
+  j["self"] = l.self;
+  if (!l.self) j["load_sql"] = l.load_sql;
+  if (database && !l.self) {
+    j["entries"] = l.entries ? Json(*l.entries) : Json(nullptr);
+    if (!l.error.empty()) j["error"] = l.error;
   }
-  j["batch_size"] = e.batch_size;
-  j["parallel"] = e.parallel;
+  return j;
+}
 
+Json source_json(const MappingExplanation& e) {
   Json source;
   source["key"] = e.key;
   source["query"] = e.source_query;
@@ -233,40 +234,39 @@ std::string render_json(const MappingExplanation& e) {
         e.estimated_source_rows ? Json(*e.estimated_source_rows) : Json(nullptr);
     if (!e.source_error.empty()) source["error"] = e.source_error;
   }
-  j["source"] = source;
+  return source;
+}
 
-  j["lookups"] = Json::array();
-  for (const auto& l : e.lookups) j["lookups"].push_back(lookup_json(l));
-
-  j["columns"] = Json::array();
-  for (const auto& c : e.columns) {
-    Json col;
-    col["name"] = c.name;
-    col["source"] = c.source;
-    if (c.source == "from") col["from"] = c.from;
-    if (c.source == "value") col["value"] = c.value ? Json(*c.value) : Json(nullptr);
-    if (c.source == "generate") {
-      col["generate"] = c.generate;
-      if (!c.from.empty()) col["from"] = c.from;
-      if (!c.uuid_namespace.empty()) col["namespace"] = c.uuid_namespace;
-    }
-    col["steps"] = Json::array();
-    for (const auto& s : c.steps) {
-      col["steps"].push_back({{"name", s.name},
-                              {"written", s.written},
-                              {"combiner", s.combiner},
-                              {"input", s.input},
-                              {"output", s.output}});
-    }
-    if (c.lookup) col["lookup"] = c.lookup->written;
-    col["output"] = c.output;
-    if (e.database) {
-      col["source_types"] = c.source_types;
-      col["target_type"] = c.target_type.empty() ? Json(nullptr) : Json(c.target_type);
-    }
-    j["columns"].push_back(col);
+Json column_json(const ExplainedColumn& c, bool database) {
+  Json col;
+  col["name"] = c.name;
+  col["source"] = c.source;
+  if (c.source == "from") col["from"] = c.from;
+  if (c.source == "value") col["value"] = c.value ? Json(*c.value) : Json(nullptr);
+  if (c.source == "generate") {
+    col["generate"] = c.generate;
+    if (!c.from.empty()) col["from"] = c.from;
+    if (!c.uuid_namespace.empty()) col["namespace"] = c.uuid_namespace;
   }
+  col["steps"] = Json::array();
+  for (const auto& s : c.steps) {
+    col["steps"].push_back({{"name", s.name},
+                            {"written", s.written},
+                            {"combiner", s.combiner},
+                            {"input", s.input},
+                            {"output", s.output}});
+  }
+  if (c.lookup) col["lookup"] = c.lookup->written;
+  col["output"] = c.output;
+  if (database) {
+    col["source_types"] = c.source_types;
+    col["target_type"] = c.target_type.empty() ? Json(nullptr) : Json(c.target_type);
+  }
+  return col;
+}
 
+// How a batch is written: strategy, statements, key ranges.
+Json write_json(const MappingExplanation& e) {
   Json write;
   write["strategy"] = e.write_strategy;
   if (e.write_strategy == "staging") write["conflict"] = e.conflict_columns;
@@ -278,20 +278,11 @@ std::string render_json(const MappingExplanation& e) {
     write["range_placeholders"] = {placeholders(kLowerPrefix, e.key),
                                    placeholders(kUpperPrefix, e.key)};
   }
-  j["write"] = write;
+  return write;
+}
 
-  Json id_map;
-  id_map["strategy"] = e.id_map;
-  if (e.id_map == "legacy_column") id_map["legacy_key"] = e.legacy_key_columns;
-  id_map["id_column"] = e.id_column;
-  j["id_map"] = id_map;
-
-  j["self_references"] = Json::array();
-  for (const auto& s : e.self_references) {
-    j["self_references"].push_back(
-        {{"column", s.column}, {"through", s.through}, {"on_missing", s.on_missing}});
-  }
-
+// Where the mapping runs in the dependency order.
+Json plan_json(const MappingExplanation& e) {
   Json plan;
   plan["folder"] = e.plan_folder;
   if (!e.plan_error.empty()) plan["error"] = e.plan_error;
@@ -306,7 +297,60 @@ std::string render_json(const MappingExplanation& e) {
                              {"depends_on", p.depends_on}});
   }
   plan["migrated_used"] = e.migrated_used;
-  j["plan"] = plan;
+  return plan;
+}
+
+}  // namespace
+
+std::string render_text(const MappingExplanation& e) {
+  std::string out;
+  out += fmt::format("mapping {} -> {} ({})\n", e.name, e.table, e.file);
+  out += fmt::format("mode {}, batch_size {}, parallel {}\n", e.mode, e.batch_size, e.parallel);
+  write_source_text(e, out);
+  write_lookups_text(e, out);
+  write_columns_text(e, out);
+  write_write_text(e, out);
+  write_id_map_text(e, out);
+  write_self_references_text(e, out);
+  write_plan_text(e, out);
+  return out;
+}
+
+std::string render_json(const MappingExplanation& e) {
+  Json j;
+  j["mapping"] = e.name;
+  j["table"] = e.table;
+  j["file"] = e.file;
+  j["mode"] = e.mode;
+  if (e.bulk != spec::BulkMode::kOff) {
+    j["bulk"] = e.bulk == spec::BulkMode::kWithIndexes ? "with_indexes" : "foreign_keys";
+  }
+  j["batch_size"] = e.batch_size;
+  j["parallel"] = e.parallel;
+
+  j["source"] = source_json(e);
+
+  j["lookups"] = Json::array();
+  for (const auto& l : e.lookups) j["lookups"].push_back(lookup_json(l, e.database));
+
+  j["columns"] = Json::array();
+  for (const auto& c : e.columns) j["columns"].push_back(column_json(c, e.database));
+
+  j["write"] = write_json(e);
+
+  Json id_map;
+  id_map["strategy"] = e.id_map;
+  if (e.id_map == "legacy_column") id_map["legacy_key"] = e.legacy_key_columns;
+  id_map["id_column"] = e.id_column;
+  j["id_map"] = id_map;
+
+  j["self_references"] = Json::array();
+  for (const auto& s : e.self_references) {
+    j["self_references"].push_back(
+        {{"column", s.column}, {"through", s.through}, {"on_missing", s.on_missing}});
+  }
+
+  j["plan"] = plan_json(e);
   j["database"] = e.database;
   return j.dump(2) + "\n";
 }

@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <map>
 
+#include "engine/common/diagnostic.h"
 #include "engine/common/error.h"
 #include "engine/plan/dependency_plan.h"
-#include "engine/spec/diagnostic.h"
 #include "engine/spec/spec_loader.h"
 #include "engine/state/state_schema.h"
 #include "engine/validate/validation_result.h"
@@ -417,6 +417,126 @@ nlohmann::json optional_seconds(const std::optional<double>& s) {
   return s ? nlohmann::json(*s) : nlohmann::json(nullptr);
 }
 
+using nlohmann::json;
+
+json table_runs_json(const TableReport& t) {
+  json runs = json::array();
+  for (const auto& r : t.runs) {
+    runs.push_back({{"run_id", r.run_id},
+                    {"status", r.status},
+                    {"started_at", r.started_at},
+                    {"seconds", optional_seconds(r.seconds)},
+                    {"read", r.read},
+                    {"written", r.written},
+                    {"rejected", r.rejected},
+                    {"skipped", r.skipped},
+                    {"checksum", r.checksum},
+                    {"message", r.message}});
+  }
+  return runs;
+}
+
+json reject_reasons_json(const TableReport& t) {
+  json reasons = json::array();
+  for (const auto& r : t.reject_reasons) {
+    reasons.push_back({{"rule", r.rule},
+                       {"column", r.column},
+                       {"reason", r.reason},
+                       {"first_reason", r.first},
+                       {"rows", r.rows},
+                       {"examples", r.examples}});
+  }
+  return reasons;
+}
+
+json validation_json(const TableReport& t) {
+  if (!t.validation) return nullptr;
+  json checks = json::array();
+  for (const auto& c : t.validation->checks) {
+    checks.push_back(
+        {{"check", c.check}, {"label", c.label}, {"ok", c.ok}, {"summary", c.summary}});
+  }
+  return {{"run_id", t.validation->run_id},
+          {"ok", t.validation->ok},
+          {"checked_at", t.validation->checked_at},
+          {"current", t.validation->current},
+          {"checks", checks}};
+}
+
+json table_json(const TableReport& t) {
+  return {{"order", t.order},
+          {"mapping", t.mapping},
+          {"table", t.table},
+          {"depends_on", t.depends_on},
+          {"migrated_lookups", t.migrated_lookups},
+          {"file", t.file},
+          {"checksum", t.checksum},
+          {"file_state", t.file_state},
+          {"status", t.status},
+          {"started_at", t.started_at},
+          {"completed_at", t.completed_at},
+          {"read", t.read},
+          {"written", t.written},
+          {"rejected", t.rejected},
+          {"skipped", t.skipped},
+          {"reject_records", t.reject_records},
+          {"max_rejects", t.max_rejects ? json(*t.max_rejects) : json(nullptr)},
+          {"reject_reason_groups", t.reject_groups},
+          {"seconds", t.seconds},
+          {"rows_per_second", t.seconds > 0 ? double(t.written) / t.seconds : 0.0},
+          {"waiting_refs", t.waiting_refs},
+          {"id_map",
+           {{"kept_in", t.legacy_key_columns.empty() ? "mapengine.id_map" : "table"},
+            {"legacy_key_columns", t.legacy_key_columns},
+            {"id_column", t.id_column},
+            {"entries", t.id_map_entries ? json(*t.id_map_entries) : json(nullptr)}}},
+          {"runs", table_runs_json(t)},
+          {"top_reject_reasons", reject_reasons_json(t)},
+          {"validation", validation_json(t)}};
+}
+
+json runs_json(const MigrationReport& report) {
+  json runs = json::array();
+  for (const auto& r : report.runs) {
+    runs.push_back({{"run_id", r.run_id},
+                    {"command", r.command},
+                    {"status", r.status},
+                    {"started_at", r.started_at},
+                    {"finished_at", r.finished_at},
+                    {"seconds", optional_seconds(r.seconds)},
+                    {"user", r.user},
+                    {"host", r.host},
+                    {"message", r.message}});
+  }
+  return runs;
+}
+
+json migrated_json(const MigrationReport& report) {
+  json migrated = json::array();
+  for (const auto& m : report.migrated) {
+    migrated.push_back({{"name", m.name},
+                        {"table", m.table},
+                        {"legacy_key_columns", m.legacy_key_columns},
+                        {"rows", m.rows ? json(*m.rows) : json(nullptr)}});
+  }
+  return migrated;
+}
+
+json verdict_json(const Verdict& v) {
+  return {{"ok", v.ok},
+          {"complete", v.complete},
+          {"validated", v.validated},
+          {"rejects_recorded", v.rejects_recorded},
+          {"rejects_accepted", v.rejects_accepted},
+          {"headline", v.headline},
+          {"issues", v.issues},
+          {"totals",
+           {{"read", v.read},
+            {"written", v.written},
+            {"rejected", v.rejected},
+            {"skipped", v.skipped}}}};
+}
+
 }  // namespace
 
 MigrationReport load_report(pg::Connection& target, const spec::Project* project) {
@@ -446,96 +566,9 @@ MigrationReport load_report(pg::Connection& target, const spec::Project* project
 }
 
 nlohmann::json to_json(const MigrationReport& report) {
-  using nlohmann::json;
   json tables = json::array();
-  for (const auto& t : report.tables) {
-    json runs = json::array();
-    for (const auto& r : t.runs) {
-      runs.push_back({{"run_id", r.run_id},
-                      {"status", r.status},
-                      {"started_at", r.started_at},
-                      {"seconds", optional_seconds(r.seconds)},
-                      {"read", r.read},
-                      {"written", r.written},
-                      {"rejected", r.rejected},
-                      {"skipped", r.skipped},
-                      {"checksum", r.checksum},
-                      {"message", r.message}});
-    }
-    json reasons = json::array();
-    for (const auto& r : t.reject_reasons) {
-      reasons.push_back({{"rule", r.rule},
-                         {"column", r.column},
-                         {"reason", r.reason},
-                         {"first_reason", r.first},
-                         {"rows", r.rows},
-                         {"examples", r.examples}});
-    }
-    json validation = nullptr;
-    if (t.validation) {
-      json checks = json::array();
-      for (const auto& c : t.validation->checks) {
-        checks.push_back(
-            {{"check", c.check}, {"label", c.label}, {"ok", c.ok}, {"summary", c.summary}});
-      }
-      validation = {{"run_id", t.validation->run_id},
-                    {"ok", t.validation->ok},
-                    {"checked_at", t.validation->checked_at},
-                    {"current", t.validation->current},
-                    {"checks", checks}};
-    }
-    tables.push_back({{"order", t.order},
-                      {"mapping", t.mapping},
-                      {"table", t.table},
-                      {"depends_on", t.depends_on},
-                      {"migrated_lookups", t.migrated_lookups},
-                      {"file", t.file},
-                      {"checksum", t.checksum},
-                      {"file_state", t.file_state},
-                      {"status", t.status},
-                      {"started_at", t.started_at},
-                      {"completed_at", t.completed_at},
-                      {"read", t.read},
-                      {"written", t.written},
-                      {"rejected", t.rejected},
-                      {"skipped", t.skipped},
-                      {"reject_records", t.reject_records},
-                      {"max_rejects", t.max_rejects ? json(*t.max_rejects) : json(nullptr)},
-                      {"reject_reason_groups", t.reject_groups},
-                      {"seconds", t.seconds},
-                      {"rows_per_second", t.seconds > 0 ? double(t.written) / t.seconds : 0.0},
-                      {"waiting_refs", t.waiting_refs},
-                      {"id_map",
-                       {{"kept_in", t.legacy_key_columns.empty() ? "mapengine.id_map"
-                                                                 : "table"},
-                        {"legacy_key_columns", t.legacy_key_columns},
-                        {"id_column", t.id_column},
-                        {"entries", t.id_map_entries ? json(*t.id_map_entries) : json(nullptr)}}},
-                      {"runs", runs},
-                      {"top_reject_reasons", reasons},
-                      {"validation", validation}});
-  }
-  json runs = json::array();
-  for (const auto& r : report.runs) {
-    runs.push_back({{"run_id", r.run_id},
-                    {"command", r.command},
-                    {"status", r.status},
-                    {"started_at", r.started_at},
-                    {"finished_at", r.finished_at},
-                    {"seconds", optional_seconds(r.seconds)},
-                    {"user", r.user},
-                    {"host", r.host},
-                    {"message", r.message}});
-  }
-  json migrated = json::array();
-  for (const auto& m : report.migrated) {
-    migrated.push_back({{"name", m.name},
-                        {"table", m.table},
-                        {"legacy_key_columns", m.legacy_key_columns},
-                        {"rows", m.rows ? json(*m.rows) : json(nullptr)}});
-  }
+  for (const auto& t : report.tables) tables.push_back(table_json(t));
   const Throughput& tp = report.throughput;
-  const Verdict& v = report.verdict;
   return {{"generated_at", report.generated_at},
           {"version", report.version},
           {"source", report.source},
@@ -547,23 +580,11 @@ nlohmann::json to_json(const MigrationReport& report) {
             {"first_started", tp.first_started},
             {"last_finished", tp.last_finished},
             {"rows_per_second", tp.rows_per_second}}},
-          {"migrated_earlier", migrated},
-          {"verdict",
-           {{"ok", v.ok},
-            {"complete", v.complete},
-            {"validated", v.validated},
-            {"rejects_recorded", v.rejects_recorded},
-            {"rejects_accepted", v.rejects_accepted},
-            {"headline", v.headline},
-            {"issues", v.issues},
-            {"totals",
-             {{"read", v.read},
-              {"written", v.written},
-              {"rejected", v.rejected},
-              {"skipped", v.skipped}}}}},
+          {"migrated_earlier", migrated_json(report)},
+          {"verdict", verdict_json(report.verdict)},
           {"order_source", report.order_source},
           {"tables", tables},
-          {"runs", runs},
+          {"runs", runs_json(report)},
           {"runs_total", report.runs_total}};
 }
 

@@ -450,17 +450,18 @@ std::optional<std::vector<Format::Piece>> parse_format(std::string_view pattern,
   return pieces;
 }
 
-}  // namespace
+// The text family, registered in the order `mapengine transforms` lists it.
+using VT = ValueType;
+using Main = ArgumentSchemas::Main;
+namespace S = argument_schema;
+constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
 
-void register_text_transforms(TransformRegistry& registry) {
-  using VT = ValueType;
-  using Main = ArgumentSchemas::Main;
-  namespace S = argument_schema;
-  constexpr int64_t kInt32Max = std::numeric_limits<int32_t>::max();
+// trim, ltrim, rtrim.
+void add_trims(TransformRegistry& registry) {
   const auto add_trim = [&](std::string name, std::string summary, bool left, bool right) {
     TransformInfo info = transform_info(name, std::move(summary), VT::kAny, VT::kSame, {});
-    info.arguments = {Main::kOptional, S::text("the characters to strip (default: whitespace)"),
-                      {}};
+    info.arguments = {
+        Main::kOptional, S::text("the characters to strip (default: whitespace)"), {}};
     info.make_transform = [name, left, right](const TransformArgs& a, Diagnostics& d) {
       return make_trim(name, left, right, a, d);
     };
@@ -469,7 +470,10 @@ void register_text_transforms(TransformRegistry& registry) {
   add_trim("trim", "strips whitespace (or the given characters) at both ends", true, true);
   add_trim("ltrim", "strips whitespace (or the given characters) at the start", true, false);
   add_trim("rtrim", "strips whitespace (or the given characters) at the end", false, true);
+}
 
+// lower, upper.
+void add_case_maps(TransformRegistry& registry) {
   for (bool upper : {false, true}) {
     TransformInfo info = transform_info(upper ? "upper" : "lower",
                                         upper ? "upper-cases letters (Latin, Greek, Cyrillic)"
@@ -483,12 +487,15 @@ void register_text_transforms(TransformRegistry& registry) {
     };
     registry.add(std::move(info));
   }
+}
 
+// null_if, default.
+void add_null_rules(TransformRegistry& registry) {
   {
-    TransformInfo info = transform_info("null_if", "turns the given value (or any of a list) into NULL",
-                                        VT::kAny, VT::kSame, {});
-    info.arguments = {Main::kRequired,
-                      S::text_or_list("the value, or a list of values, to turn into NULL"), {}};
+    TransformInfo info = transform_info(
+        "null_if", "turns the given value (or any of a list) into NULL", VT::kAny, VT::kSame, {});
+    info.arguments = {
+        Main::kRequired, S::text_or_list("the value, or a list of values, to turn into NULL"), {}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("null_if", a, d);
       auto values = reader.text_list(reader.main(), "the value");
@@ -509,11 +516,15 @@ void register_text_transforms(TransformRegistry& registry) {
     };
     registry.add(std::move(info));
   }
+}
+
+// replace, regex_replace.
+void add_replacements(TransformRegistry& registry) {
   {
-    TransformInfo info = transform_info("replace", "replaces every occurrence of a text",
-                                        VT::kText, VT::kText, {"with"});
-    info.arguments = {Main::kRequired, S::text("the text to replace"),
-                      {{"with", S::text("the replacement")}}};
+    TransformInfo info = transform_info("replace", "replaces every occurrence of a text", VT::kText,
+                                        VT::kText, {"with"});
+    info.arguments = {
+        Main::kRequired, S::text("the text to replace"), {{"with", S::text("the replacement")}}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("replace", a, d);
       auto search = reader.text(reader.main(), "the text to replace");
@@ -528,11 +539,12 @@ void register_text_transforms(TransformRegistry& registry) {
     registry.add(std::move(info));
   }
   {
-    TransformInfo info = transform_info("regex_replace",
-                                        "replaces every match of an RE2 regular expression",
-                                        VT::kText, VT::kText, {"with", "ignore_case"});
+    TransformInfo info =
+        transform_info("regex_replace", "replaces every match of an RE2 regular expression",
+                       VT::kText, VT::kText, {"with", "ignore_case"});
     info.arguments = {
-        Main::kRequired, S::text("an RE2 regular expression"),
+        Main::kRequired,
+        S::text("an RE2 regular expression"),
         {{"with", S::text("the replacement: \\1 to \\9 insert groups, \\0 the match")},
          {"ignore_case", S::boolean("match regardless of case (default false)")}}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
@@ -562,12 +574,17 @@ void register_text_transforms(TransformRegistry& registry) {
     };
     registry.add(std::move(info));
   }
+}
+
+// substring, truncate, split.
+void add_cuts(TransformRegistry& registry) {
   {
     TransformInfo info = transform_info("substring",
                                         "keeps the characters from a 1-based position, optionally "
                                         "at most length of them",
                                         VT::kText, VT::kText, {"length"});
-    info.arguments = {Main::kRequired, S::integer(1, kInt32Max, "the 1-based start position"),
+    info.arguments = {Main::kRequired,
+                      S::integer(1, kInt32Max, "the 1-based start position"),
                       {{"length", S::integer(0, kInt32Max, "at most this many characters")}}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("substring", a, d);
@@ -584,11 +601,12 @@ void register_text_transforms(TransformRegistry& registry) {
     registry.add(std::move(info));
   }
   {
-    TransformInfo info = transform_info("truncate",
-                                        "cuts the text to at most N characters (or rejects it)",
-                                        VT::kText, VT::kText, {"on_overflow"});
+    TransformInfo info =
+        transform_info("truncate", "cuts the text to at most N characters (or rejects it)",
+                       VT::kText, VT::kText, {"on_overflow"});
     info.arguments = {
-        Main::kRequired, S::integer(0, kInt32Max, "the maximum length in characters"),
+        Main::kRequired,
+        S::integer(0, kInt32Max, "the maximum length in characters"),
         {{"on_overflow", S::choice({"cut", "reject"}, "cut (default) or reject a longer text")}}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
       ArgumentReader reader("truncate", a, d);
@@ -608,7 +626,8 @@ void register_text_transforms(TransformRegistry& registry) {
                                         "keeps one part of the text split at a separator "
                                         "(index 1 = first, -1 = last)",
                                         VT::kText, VT::kText, {"index"});
-    info.arguments = {Main::kRequired, S::text("the separator"),
+    info.arguments = {Main::kRequired,
+                      S::text("the separator"),
                       {{"index", S::integer(std::numeric_limits<int32_t>::min(), kInt32Max,
                                             "the part kept: 1 = first, -1 = last (required)")}}};
     info.make_transform = [](const TransformArgs& a, Diagnostics& d) -> TransformPtr {
@@ -619,8 +638,9 @@ void register_text_transforms(TransformRegistry& registry) {
       if (!reader.has_option("index")) {
         reader.error("needs index: (1 = first part, -1 = last part)");
       } else {
-        index = reader.integer(reader.option("index"), "index:", std::numeric_limits<int32_t>::min(),
-                               std::numeric_limits<int32_t>::max());
+        index =
+            reader.integer(reader.option("index"), "index:", std::numeric_limits<int32_t>::min(),
+                           std::numeric_limits<int32_t>::max());
         if (index && *index == 0) {
           reader.error("index: counts from 1 (first part) or from -1 (last part), not 0");
         }
@@ -630,13 +650,17 @@ void register_text_transforms(TransformRegistry& registry) {
     };
     registry.add(std::move(info));
   }
+}
 
+// Of several from-columns: join, format, coalesce.
+void add_combiners(TransformRegistry& registry) {
   {
     TransformInfo info = transform_info("join",
                                         "combines the from-columns with a separator, skipping "
                                         "NULLs",
                                         VT::kAny, VT::kText, {"skip_nulls"});
-    info.arguments = {Main::kRequired, S::text("the separator (\"\" for none)"),
+    info.arguments = {Main::kRequired,
+                      S::text("the separator (\"\" for none)"),
                       {{"skip_nulls", S::boolean("leave NULLs out (default true)")}}};
     info.make_combiner = [](const TransformArgs& a, Diagnostics& d) -> CombinerPtr {
       ArgumentReader reader("join", a, d);
@@ -659,8 +683,7 @@ void register_text_transforms(TransformRegistry& registry) {
                                         "fills a template such as \"{first_name} {last_name}\" "
                                         "with the from-columns",
                                         VT::kAny, VT::kText, {});
-    info.arguments = {Main::kRequired, S::text("the template, naming from-columns in braces"),
-                      {}};
+    info.arguments = {Main::kRequired, S::text("the template, naming from-columns in braces"), {}};
     info.make_combiner = [](const TransformArgs& a, Diagnostics& d) -> CombinerPtr {
       ArgumentReader reader("format", a, d);
       auto pattern = reader.text(reader.main(), "the template");
@@ -682,6 +705,17 @@ void register_text_transforms(TransformRegistry& registry) {
     };
     registry.add(std::move(info));
   }
+}
+
+}  // namespace
+
+void register_text_transforms(TransformRegistry& registry) {
+  add_trims(registry);
+  add_case_maps(registry);
+  add_null_rules(registry);
+  add_replacements(registry);
+  add_cuts(registry);
+  add_combiners(registry);
 }
 
 }  // namespace mapengine
