@@ -6,8 +6,10 @@
 
 #include <catch2/catch.hpp>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
+#include <random>
 #include <string>
 #include <thread>
 
@@ -250,4 +252,55 @@ TEST_CASE("a bulk load killed while its foreign keys are re-added is restored by
   CHECK(f.target_rows("SELECT legacy_key, column_name, value FROM mapengine.rejects") ==
         "500|bin|Z\n");
   CHECK(f.target.scalar("SELECT count(*) FROM parts") == "2999");
+}
+
+TEST_CASE("a bulk load killed at random moments, the re-adding included, ends exactly as an "
+          "uninterrupted one",
+          "[apply][bulk][soak]") {
+  MigrationFixture reference;
+  make_catalog(reference, 20000);
+  REQUIRE(reference.run("apply --no-progress makers.yaml").exit_code == 0);
+  auto started = std::chrono::steady_clock::now();
+  REQUIRE(reference.run("apply --no-progress parts.yaml").exit_code == 0);
+  const auto uninterrupted = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                 std::chrono::steady_clock::now() - started)
+                                 .count();
+
+  MigrationFixture f;
+  make_catalog(f, 20000);
+  REQUIRE(f.run("apply --no-progress makers.yaml").exit_code == 0);
+  const std::string before = definitions(f);
+
+  // Each attempt resumes the one before and is killed at a moment drawn from the whole length
+  // of an uninterrupted load (set-aside, batches, re-adding, validating); MAPENGINE_SOAK_SEED
+  // replays a failing sequence.
+  const char* given = std::getenv("MAPENGINE_SOAK_SEED");
+  const unsigned seed = given != nullptr ? static_cast<unsigned>(std::stoul(given))
+                                         : std::random_device{}();
+  INFO("MAPENGINE_SOAK_SEED=" << seed << ", an uninterrupted load took " << uninterrupted
+                              << " ms");
+  std::mt19937 random(seed);
+  std::uniform_int_distribution<long long> moment(uninterrupted / 20, uninterrupted * 11 / 10);
+  std::string kills;
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    const std::string log = f.dir + "/attempt-" + std::to_string(attempt) + ".log";
+    int pid = f.start("apply --no-progress parts.yaml", log);
+    REQUIRE(pid > 0);
+    const long long after = moment(random);
+    std::this_thread::sleep_for(std::chrono::milliseconds(after));
+    if (kill(pid, SIGKILL) != 0) break;  // it had finished: nothing left to interrupt
+    kills += std::to_string(after) + " ms, ";
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  INFO("killed after " << kills);
+
+  CommandResult r = f.run("apply --no-progress parts.yaml");
+  INFO(r.out);
+  REQUIRE(r.exit_code == 0);
+  CHECK(definitions(f) == before);
+  CHECK(outcome(f) == outcome(reference));
+  CommandResult validated = f.run("validate makers.yaml parts.yaml");
+  INFO(validated.out);
+  CHECK(validated.exit_code == reference.run("validate makers.yaml parts.yaml").exit_code);
+  CHECK(validated.exit_code == 0);
 }
