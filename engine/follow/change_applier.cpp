@@ -55,7 +55,7 @@ struct ChangeApplier::Followed {
   std::unique_ptr<RowProgram> program;
   state::LeaseRenewal renewal;
   std::unique_ptr<BatchWriter> writer;
-  std::string key_sql;  // the canonical key text of a target row `t`
+  state::KeyMatch key_match;  // finds target rows `t` by canonical key texts
   // This transaction's work: keys to delete, and the key presence before.
   std::vector<std::string> keys;
   std::vector<Key> to_delete;
@@ -89,11 +89,8 @@ ChangeApplier::ChangeApplier(const spec::Project& project, const plan::Plan& pla
     followed->writer = std::make_unique<BatchWriter>(
         followed->mapping, followed->program->target_column_list(), run_id_, owner_,
         options_.transaction, followed->renewal);
-    std::vector<std::string> quoted;
-    for (const auto& c : original.legacy_key_columns) {
-      quoted.push_back("t." + pg::quote_identifier(c));
-    }
-    followed->key_sql = legacy_key_sql(quoted);
+    followed->key_match =
+        state::KeyMatch::of(target, original.table, original.legacy_key_columns);
     mappings_.push_back(std::move(followed));
   }
 }
@@ -148,11 +145,11 @@ void ChangeApplier::erase(Followed& f, pg::Connection& target, const std::vector
     texts.push_back(key);
   }
   if (texts.empty()) return;
-  std::string list = pg::text_array_literal(texts);
+  std::string list = pg::text_array_literal(f.key_match.usable(texts));
   try {
     applied.deleted += target
-                           .exec(fmt::format("DELETE FROM {} t WHERE {} = ANY($1::text[])",
-                                             f.mapping.table.quoted(), f.key_sql),
+                           .exec(fmt::format("DELETE FROM {} t WHERE {}",
+                                             f.mapping.table.quoted(), f.key_match.predicate()),
                                  {list})
                            .affected();
   } catch (const Error& e) {
@@ -179,8 +176,8 @@ AppliedChanges ChangeApplier::apply(pg::Connection& source, pg::Connection& targ
       f.keys.clear();
       for (const Key& key : changed->second) f.keys.push_back(canonical(key));
       f.written_by_writer = 0;
-      f.before = state::key_presence(target, f.mapping.name, f.mapping.table.quoted(), f.key_sql,
-                                     f.keys);
+      f.before = state::key_presence(target, f.mapping.name, f.mapping.table.quoted(),
+                                     f.key_match, f.keys);
       f.to_delete = upsert(f, source, target, changed->second, applied);
       touched.push_back(&f);
     }
@@ -190,7 +187,7 @@ AppliedChanges ChangeApplier::apply(pg::Connection& source, pg::Connection& targ
     }
     for (Followed* f : touched) {
       state::KeyPresence after = state::key_presence(target, f->mapping.name,
-                                                     f->mapping.table.quoted(), f->key_sql,
+                                                     f->mapping.table.quoted(), f->key_match,
                                                      f->keys);
       // The writer counted every row it wrote as new; what the target gained is the truth.
       state::adjust_counts(target, f->mapping.name,

@@ -137,15 +137,14 @@ void forget_follow(pg::Connection& target, const std::string& name) {
 }
 
 KeyPresence key_presence(pg::Connection& target, const std::string& mapping,
-                         const std::string& table, const std::string& key_sql,
+                         const std::string& table, const KeyMatch& match,
                          const std::vector<std::string>& keys) {
-  std::string list = pg::text_array_literal(keys);
   pg::Result row = target.exec(
-      fmt::format("SELECT (SELECT count(*) FROM {} t WHERE {} = ANY($2::text[])), "
+      fmt::format("SELECT (SELECT count(*) FROM {} t WHERE {}), "
                   "(SELECT count(DISTINCT legacy_key) FROM mapengine.rejects "
-                  "WHERE mapping = $1 AND legacy_key = ANY($2::text[]))",
-                  table, key_sql),
-      {mapping, list});
+                  "WHERE mapping = $2 AND legacy_key = ANY($3::text[]))",
+                  table, match.predicate()),
+      {pg::text_array_literal(match.usable(keys)), mapping, pg::text_array_literal(keys)});
   return {std::stoll(std::string(row.value(0, 0))), std::stoll(std::string(row.value(0, 1)))};
 }
 

@@ -15,6 +15,7 @@
 
 #include "engine/pg/connection.h"
 #include "engine/pg/lsn.h"
+#include "engine/state/key_match.h"
 
 namespace mapengine::state {
 
@@ -55,14 +56,14 @@ void confirm_position(pg::Connection& target, const std::string& name, pg::Lsn p
                       const std::string& owner);
 void forget_follow(pg::Connection& target, const std::string& name);
 
-// How many of `keys` (canonical legacy key texts) the mapping's table holds rows for
-// (`key_sql`: the canonical key text of a row `t` of `table`), and how many have rejects.
+// How many of `keys` (canonical legacy key texts) the mapping's table holds rows for (found
+// through `match`), and how many have rejects.
 struct KeyPresence {
   long long rows = 0;
   long long rejected = 0;
 };
 KeyPresence key_presence(pg::Connection& target, const std::string& mapping,
-                         const std::string& table, const std::string& key_sql,
+                         const std::string& table, const KeyMatch& match,
                          const std::vector<std::string>& keys);
 // The keys among `keys` that have rejects recorded for `mapping`.
 std::vector<std::string> rejected_among(pg::Connection& target, const std::string& mapping,
