@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "engine/common/error.h"
+#include "engine/pg/catalog.h"
 #include "engine/pg/quote.h"
 #include "engine/pg/transaction.h"
 
@@ -10,15 +11,13 @@ namespace mapengine {
 
 std::string target_column_type(pg::Connection& target, const pg::QualifiedName& table,
                                const std::string& column) {
-  pg::Result result = target.exec(
-      "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
-      "WHERE attrelid = $1::regclass AND attname = $2 AND NOT attisdropped",
-      {table.quoted(), column});
-  if (result.rows() == 0) {
+  std::optional<std::string> type =
+      pg::column_type(target, table, column, pg::TypeModifier::kWith);
+  if (!type) {
     throw Error(ErrorKind::kSpec,
                 fmt::format("target: column {} does not exist in {}", column, table.display()));
   }
-  return std::string(result.value(0, 0));
+  return *type;
 }
 
 SelfReferenceOutcome resolve_self_references(pg::Connection& target, const RowProgram& program) {

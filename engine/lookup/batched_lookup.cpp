@@ -7,6 +7,7 @@
 #include <limits>
 
 #include "engine/common/error.h"
+#include "engine/pg/catalog.h"
 #include "engine/pg/quote.h"
 
 namespace mapengine {
@@ -52,16 +53,14 @@ constexpr const char* kCanonicalInt = "^(0|-?[1-9][0-9]{0,18})$";
 
 // The type of the lookup's match column, without its modifier ("integer", "character varying").
 std::string match_column_type(pg::Connection& target, const LookupTarget& where) {
-  pg::Result type = target.exec(
-      "SELECT format_type(a.atttypid, NULL) FROM pg_attribute a "
-      "WHERE a.attrelid = $1::regclass AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped",
-      {where.table.quoted(), where.match});
-  if (type.rows() != 1) {
+  std::optional<std::string> type =
+      pg::column_type(target, where.table, where.match, pg::TypeModifier::kWithout);
+  if (!type) {
     throw Error(ErrorKind::kDatabase,
                 fmt::format("lookup {}: the target has no column {} in {}", where.describe(),
                             where.match, where.table.display()));
   }
-  return std::string(type.value(0, 0));
+  return *type;
 }
 
 // SELECT of count, text bytes, whether every key is a canonical int64, and the keys' span.

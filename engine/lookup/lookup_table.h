@@ -14,6 +14,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/common/canonical_int.h"
 #include "engine/lookup/pair_arena.h"
 #include "engine/pg/connection.h"
 #include "engine/spec/mapping_spec.h"
@@ -88,30 +89,9 @@ class LookupTable {
   void freeze();
   void clear();
 
-  // `text` is "0" or -?[1-9][0-9]* within int64: then sets `value`.
+  // `text` is "0" or -?[1-9][0-9]* within int64 (common/canonical_int.h): then sets `value`.
   static bool parse_canonical_int(std::string_view text, int64_t& value) {
-    const char* p = text.data();
-    size_t digits = text.size();
-    bool negative = digits > 0 && *p == '-';
-    if (negative) {
-      ++p;
-      --digits;
-    }
-    if (digits == 0 || digits > 19) return false;
-    if (*p == '0') {
-      value = 0;
-      return digits == 1 && !negative;
-    }
-    uint64_t magnitude = 0;  // 19 digits cannot overflow 64 bits
-    for (size_t i = 0; i < digits; ++i) {
-      unsigned digit = static_cast<unsigned char>(p[i]) - static_cast<unsigned>('0');
-      if (digit > 9) return false;
-      magnitude = magnitude * 10 + digit;
-    }
-    constexpr uint64_t kMaxPositive = uint64_t{1} << 63;  // |INT64_MIN|; INT64_MAX is one less
-    if (magnitude > kMaxPositive - (negative ? 0 : 1)) return false;
-    value = static_cast<int64_t>(negative ? 0 - magnitude : magnitude);  // two's complement
-    return true;
+    return mapengine::parse_canonical_int(text, value);
   }
 
   // Span of the dense index: at most this many slots for `entries` pairs.

@@ -20,4 +20,17 @@ bool is_unique_key(Connection& connection, const QualifiedName& table,
   return found.value(0, 0) == "t";
 }
 
+std::optional<std::string> column_type(Connection& connection, const QualifiedName& table,
+                                       const std::string& column, TypeModifier modifier) {
+  Result type = connection.exec(
+      modifier == TypeModifier::kWith
+          ? "SELECT format_type(atttypid, atttypmod) FROM pg_attribute "
+            "WHERE attrelid = $1::regclass AND attname = $2 AND attnum > 0 AND NOT attisdropped"
+          : "SELECT format_type(atttypid, NULL) FROM pg_attribute "
+            "WHERE attrelid = $1::regclass AND attname = $2 AND attnum > 0 AND NOT attisdropped",
+      {table.quoted(), column});
+  if (type.rows() != 1) return std::nullopt;
+  return std::string(type.value(0, 0));
+}
+
 }  // namespace mapengine::pg

@@ -5,6 +5,7 @@
 // Thread-safety: pure functions over the connection they are given.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -18,5 +19,12 @@ namespace mapengine::pg {
 // values of `columns`. False when the table does not exist.
 bool is_unique_key(Connection& connection, const QualifiedName& table,
                    const std::vector<std::string>& columns);
+
+// The type of `table`'s column as format_type() prints it: with its modifier
+// ("character varying(20)", for casts that keep it) or without ("character varying", to compare
+// type names). Empty when the table has no such column.
+enum class TypeModifier { kWith, kWithout };
+std::optional<std::string> column_type(Connection& connection, const QualifiedName& table,
+                                       const std::string& column, TypeModifier modifier);
 
 }  // namespace mapengine::pg

@@ -2,20 +2,19 @@
 
 #include <fmt/format.h>
 
-#include <charconv>
 #include <limits>
 
+#include "engine/common/canonical_int.h"
+#include "engine/pg/catalog.h"
 #include "engine/state/legacy_key.h"
 
 namespace mapengine::state {
 namespace {
 
-// The canonical text of an integer: what `int::text` prints.
+// The canonical text of an integer within [min, max]: what `int::text` prints.
 bool canonical_integer(const std::string& text, long long min, long long max) {
-  long long value = 0;
-  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (error != std::errc() || end != text.data() + text.size()) return false;
-  return value >= min && value <= max && std::to_string(value) == text;
+  int64_t value = 0;
+  return parse_canonical_int(text, value) && value >= min && value <= max;
 }
 
 }  // namespace
@@ -48,11 +47,8 @@ KeyMatch KeyMatch::of(pg::Connection& target, const pg::QualifiedName& table,
   for (const auto& c : key_columns) quoted.push_back("t." + pg::quote_identifier(c));
   std::string type;
   if (key_columns.size() == 1) {
-    pg::Result row = target.exec(
-        "SELECT format_type(a.atttypid, NULL) FROM pg_attribute a "
-        "WHERE a.attrelid = $1::regclass AND a.attname = $2 AND NOT a.attisdropped",
-        {table.quoted(), key_columns[0]});
-    if (row.rows() == 1) type = std::string(row.value(0, 0));
+    type = pg::column_type(target, table, key_columns[0], pg::TypeModifier::kWithout)
+               .value_or(std::string());
   }
   return for_type(quoted.empty() ? std::string() : quoted[0], type, quoted);
 }
