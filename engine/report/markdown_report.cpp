@@ -77,6 +77,9 @@ void verdict_section(const MigrationReport& report, std::string& out) {
     out += fit_line(fmt::format("- every table's rejects within its max_rejects: {}",
                                 v.rejects_accepted ? "yes" : "no")) +
            "\n";
+    out += fit_line(fmt::format("- every mapping file given as it was applied: {}",
+                                v.files_as_applied ? "yes" : "no")) +
+           "\n";
   }
   if (!v.issues.empty()) {
     out += "\nTo do:\n\n";

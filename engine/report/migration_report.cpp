@@ -16,6 +16,8 @@
 namespace mapengine::report {
 namespace {
 
+constexpr std::string_view kChangedSinceApplied = "changed since applied";
+
 // A timestamp column as text in UTC, so reports read the same wherever they are made.
 std::string ts(const std::string& column) {
   return fmt::format("to_char({} AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC'", column);
@@ -332,7 +334,7 @@ void order_tables(MigrationReport& report, const spec::Project* given,
     }
     if (now != now_given.end()) {
       t.file_state =
-          now->second.has_checksum(t.checksum) ? "unchanged" : "changed since applied";
+          now->second.has_checksum(t.checksum) ? "unchanged" : kChangedSinceApplied;
     } else {
       t.file_state = given != nullptr ? "not given" : "not found";
     }
@@ -341,8 +343,9 @@ void order_tables(MigrationReport& report, const spec::Project* given,
 
 void decide_verdict(MigrationReport& report) {
   Verdict& v = report.verdict;
-  v.complete = v.validated = v.rejects_recorded = v.rejects_accepted = !report.tables.empty();
-  size_t incomplete = 0, unvalidated = 0, over_limit = 0;
+  v.complete = v.validated = v.rejects_recorded = v.rejects_accepted = v.files_as_applied =
+      !report.tables.empty();
+  size_t incomplete = 0, unvalidated = 0, over_limit = 0, changed = 0;
   for (const auto& t : report.tables) {
     v += t;
     if (t.status == "waiting") {
@@ -388,13 +391,23 @@ void decide_verdict(MigrationReport& report) {
                               "then fix them or declare the rejects you accept",
                               t.mapping, t.rejected));
     }
+    if (t.file_state == kChangedSinceApplied) {
+      // The rows were written by another version of the file than the one signed off on.
+      v.files_as_applied = false;
+      ++changed;
+      v.issues.push_back(fmt::format(
+          "{}: {} changed since it was applied; apply it again (--allow-changed adopts it, "
+          "--restart redoes the table) or revert the file",
+          t.mapping, t.file));
+    }
     if (t.reject_records < t.rejected) {
       v.rejects_recorded = false;
       v.issues.push_back(fmt::format("{}: {} rows rejected but only {} reject records", t.mapping,
                                      t.rejected, t.reject_records));
     }
   }
-  v.ok = v.complete && v.validated && v.rejects_recorded && v.rejects_accepted;
+  v.ok = v.complete && v.validated && v.rejects_recorded && v.rejects_accepted &&
+         v.files_as_applied;
   using validate::group_thousands;
   if (report.tables.empty()) {
     v.headline = "Nothing has been migrated to this target yet.";
@@ -407,9 +420,10 @@ void decide_verdict(MigrationReport& report) {
   } else {
     v.headline = fmt::format(
         "{} of {} table(s) incomplete, {} not validated or failing validation, {} with rejects "
-        "over their max_rejects; {} rows written, {} rejected so far.",
-        incomplete, report.tables.size(), unvalidated, over_limit, group_thousands(v.written),
-        group_thousands(v.rejected));
+        "over their max_rejects{}; {} rows written, {} rejected so far.",
+        incomplete, report.tables.size(), unvalidated, over_limit,
+        changed > 0 ? fmt::format(", {} whose mapping file changed since applied", changed) : "",
+        group_thousands(v.written), group_thousands(v.rejected));
   }
 }
 
@@ -528,6 +542,7 @@ json verdict_json(const Verdict& v) {
           {"validated", v.validated},
           {"rejects_recorded", v.rejects_recorded},
           {"rejects_accepted", v.rejects_accepted},
+          {"files_as_applied", v.files_as_applied},
           {"headline", v.headline},
           {"issues", v.issues},
           {"totals",

@@ -100,6 +100,7 @@ struct Verdict : RowCounts {
   bool validated = false;         // every mapping's latest validation passed, after its last apply
   bool rejects_recorded = false;  // rejected rows = reject records
   bool rejects_accepted = false;  // every mapping's rejects within its max_rejects (default 0)
+  bool files_as_applied = false;  // no mapping file given differs from the one last applied
   std::string headline;           // one sentence
   std::vector<std::string> issues;
 };
