@@ -65,27 +65,6 @@ void print_rehearsal(const ApplySummary& summary) {
   }
 }
 
-// The checks of `lint --db` (source queries, target tables and columns, lookups, key columns),
-// before anything is written or any state is touched: a finding stops apply with lint's
-// file:line:col message. A database that cannot be reached at all fails at once (as apply's
-// own first connection does); a connection lost during the checks is retried.
-void check_databases_first(const spec::Project& project, const ApplyOptions& options) {
-  std::optional<pg::Connection> source(std::in_place, options.source_url, "source");
-  std::optional<pg::Connection> target(std::in_place, options.target_url, "target");
-  std::vector<std::string> files;
-  for (const auto& mapping : project.mappings) files.push_back(mapping.file);
-  Diagnostics diagnostics;
-  with_retries(options.retry, "checking the mappings against the databases", [&] {
-    diagnostics = Diagnostics();
-    if (!source->is_ok()) source.emplace(options.source_url, "source");
-    if (!target->is_ok()) target.emplace(options.target_url, "target");
-    lint::check_databases(project, files, *source, *target, diagnostics);
-  });
-  stop_on_errors(diagnostics, "error(s) against the databases",
-                 "fix them before applying; nothing was written (mapengine lint --db shows the "
-                 "same findings)");
-}
-
 // Which databases, before anything is written: a wrong .env must be seen, not discovered.
 void print_databases(const ApplyOptions& options) {
   std::string source = redact_conninfo(options.source_url);

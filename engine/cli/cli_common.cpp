@@ -13,7 +13,10 @@
 #include "engine/common/diagnostic.h"
 #include "engine/common/error.h"
 #include "engine/common/log.h"
+#include "engine/common/retry.h"
 #include "engine/common/secrets.h"
+#include "engine/lint/database_rules.h"
+#include "engine/pg/connection.h"
 #include "engine/spec/spec_loader.h"
 
 namespace mapengine::cli {
@@ -134,6 +137,23 @@ spec::Project load_checked_project(const std::vector<std::string>& paths) {
                  "fix them before running (mapengine lint shows the same findings)");
   if (project.mappings.empty()) throw Error::usage("no mapping files to act on");
   return project;
+}
+
+void check_databases_first(const spec::Project& project, const ApplyOptions& options) {
+  std::optional<pg::Connection> source(std::in_place, options.source_url, "source");
+  std::optional<pg::Connection> target(std::in_place, options.target_url, "target");
+  std::vector<std::string> files;
+  for (const auto& mapping : project.mappings) files.push_back(mapping.file);
+  Diagnostics diagnostics;
+  with_retries(options.retry, "checking the mappings against the databases", [&] {
+    diagnostics = Diagnostics();
+    if (!source->is_ok()) source.emplace(options.source_url, "source");
+    if (!target->is_ok()) target.emplace(options.target_url, "target");
+    lint::check_databases(project, files, *source, *target, diagnostics);
+  });
+  stop_on_errors(diagnostics, "error(s) against the databases",
+                 "fix them first; nothing was written (mapengine lint --db shows the "
+                 "same findings)");
 }
 
 }  // namespace mapengine::cli

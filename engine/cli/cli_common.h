@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/apply/apply_options.h"
 #include "engine/common/connection_config.h"
 #include "engine/common/log.h"
 #include "engine/plan/dependency_plan.h"
@@ -57,5 +58,11 @@ void write_file_atomically(const std::string& path, const std::string& text);
 // Prints the findings (sorted) to stderr; when there are errors, throws Error(kSpec): "N
 // <what>: <then>".
 void stop_on_errors(Diagnostics& diagnostics, std::string_view what, std::string_view then);
+
+// The checks of `lint --db` (source queries, target tables and columns, lookups, key columns,
+// follow.on_delete's mark column), before anything is written or any state is touched: a
+// finding stops the command with lint's file:line:col message (Error(kSpec)). A database that
+// cannot be reached at all fails at once; a connection lost during the checks is retried.
+void check_databases_first(const spec::Project& project, const ApplyOptions& options);
 
 }  // namespace mapengine::cli

@@ -114,6 +114,7 @@ Runner add_sync_command(CLI::App& app) {
     spec::Project project = load_checked_project(flags->paths);
     Diagnostics diagnostics;
     plan::Plan plan = plan::make_plan(project, diagnostics);
+    check_databases_first(project, options.apply);
     follow::FollowOutcome outcome = follow::follow(
         project, plan, options,
         [&](const ApplyOptions& load) {

@@ -161,6 +161,46 @@ void write_write_text(const MappingExplanation& e, std::string& out) {
   }
 }
 
+bool follows_by_default(const spec::FollowSpec& follow) {
+  return follow.on_delete == spec::DeletePolicy::kDelete && follow.also.empty();
+}
+
+std::string join_text(const spec::JoinedTable& joined) {
+  std::vector<std::string> pairs;
+  for (const auto& [driving, column] : joined.join) {
+    pairs.push_back(fmt::format("{} = {}.{}", driving, joined.table.display(), column));
+  }
+  return fmt::format("{}", fmt::join(pairs, " AND "));
+}
+
+// What `mapengine sync` does beyond its defaults: follow.on_delete and follow.also.
+void write_follow_text(const MappingExplanation& e, std::string& out) {
+  if (follows_by_default(e.follow)) return;
+  out += "\nfollowing (mapengine sync)\n";
+  switch (e.follow.on_delete) {
+    case spec::DeletePolicy::kDelete:
+      out += "  a key the query no longer returns (deleted, or filtered out): its row is "
+             "deleted\n";
+      break;
+    case spec::DeletePolicy::kKeep:
+      out += "  a key the query no longer returns (deleted, or filtered out): its row is kept as "
+             "it was, recorded in mapengine.retired (validate counts it apart)\n";
+      break;
+    case spec::DeletePolicy::kMark:
+      out += fmt::format(
+          "  a key the query no longer returns (deleted, or filtered out): its row is kept and "
+          "{} set (true, or the time), recorded in mapengine.retired (validate counts it "
+          "apart); cleared when the query returns the key again\n",
+          e.follow.mark_column);
+      break;
+  }
+  for (const auto& joined : e.follow.also) {
+    out += fmt::format(
+        "  a change of a row of {} re-evaluates the keys whose driving row has {}\n",
+        joined.table.display(), join_text(joined));
+  }
+}
+
 // Where legacy key -> new id is kept.
 void write_id_map_text(const MappingExplanation& e, std::string& out) {
   out += "\nid map\n";
@@ -310,6 +350,7 @@ std::string render_text(const MappingExplanation& e) {
   write_lookups_text(e, out);
   write_columns_text(e, out);
   write_write_text(e, out);
+  write_follow_text(e, out);
   write_id_map_text(e, out);
   write_self_references_text(e, out);
   write_plan_text(e, out);
@@ -327,6 +368,18 @@ std::string render_json(const MappingExplanation& e) {
   }
   j["batch_size"] = e.batch_size;
   j["parallel"] = e.parallel;
+  if (!follows_by_default(e.follow)) {
+    Json follow;
+    follow["on_delete"] = std::string(spec::to_string(e.follow.on_delete));
+    if (e.follow.on_delete == spec::DeletePolicy::kMark) follow["mark"] = e.follow.mark_column;
+    follow["also"] = Json::array();
+    for (const auto& joined : e.follow.also) {
+      Json join = Json::object();
+      for (const auto& [driving, column] : joined.join) join[driving] = column;
+      follow["also"].push_back({{"table", joined.table.display()}, {"join", join}});
+    }
+    j["follow"] = follow;
+  }
 
   j["source"] = source_json(e);
 

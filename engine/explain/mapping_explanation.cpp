@@ -125,6 +125,7 @@ MappingExplanation explain_mapping(const spec::MappingSpec& mapping, const spec:
   e.table = mapping.table.display();
   e.mode = std::string(spec::to_string(mapping.mode));
   e.bulk = mapping.bulk;
+  e.follow = mapping.follow;
   e.key = mapping.key;
   e.source_query = mapping.source_query;
   e.chunk_rows = SourceOptions{}.chunk_rows;

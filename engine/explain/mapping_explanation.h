@@ -73,6 +73,7 @@ struct MappingExplanation {
   std::string table;
   std::string mode;
   spec::BulkMode bulk = spec::BulkMode::kOff;  // target.bulk
+  spec::FollowSpec follow;                     // how `mapengine sync` follows it
   std::vector<std::string> key;
   std::string source_query;
   long chunk_rows = 0;

@@ -3,11 +3,14 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <set>
+#include <tuple>
 
 #include "engine/apply/batch_builder.h"
 #include "engine/apply/self_reference_resolver.h"
 #include "engine/common/error.h"
 #include "engine/pg/array_literal.h"
+#include "engine/pg/catalog.h"
 #include "engine/pg/quote.h"
 #include "engine/source/source_reader.h"
 #include "engine/state/follow_store.h"
@@ -56,12 +59,61 @@ struct ChangeApplier::Followed {
   state::LeaseRenewal renewal;
   std::unique_ptr<BatchWriter> writer;
   state::KeyMatch key_match;  // finds target rows `t` by canonical key texts
+  std::string key_sql;        // the canonical key text of a target row `t`
+  // follow.on_delete mark: how the column is set and cleared ("" when it is mapped: the
+  // upsert writes it).
+  std::string mark_set, mark_clear;
   // This transaction's work: keys to delete, and the key presence before.
   std::vector<std::string> keys;
   std::vector<Key> to_delete;
+  std::vector<std::string> retired_before;
   state::KeyPresence before;
   long long written_by_writer = 0;
 };
+
+namespace {
+
+std::vector<std::string> without(const std::vector<std::string>& keys,
+                                 const std::vector<std::string>& left_out) {
+  std::set<std::string> out(left_out.begin(), left_out.end());
+  std::vector<std::string> kept;
+  for (const std::string& key : keys) {
+    if (out.count(key) == 0) kept.push_back(key);
+  }
+  return kept;
+}
+
+// How `mapping`'s follow.on_delete mark column is set ("" for other policies), and cleared
+// when the source returns the row again ("" when the mapping writes the column itself). Throws
+// Error(kSpec) at the file's line for a column the table lacks or cannot mark.
+std::pair<std::string, std::string> mark_statements(pg::Connection& target,
+                                                    const spec::MappingSpec& mapping) {
+  if (mapping.follow.on_delete != spec::DeletePolicy::kMark) return {};
+  const std::string& column = mapping.follow.mark_column;
+  std::optional<std::string> type =
+      pg::column_type(target, mapping.table, column, pg::TypeModifier::kWithout);
+  std::string quoted = pg::quote_identifier(column);
+  std::string set, clear;
+  if (type == "boolean") {
+    set = fmt::format("{} = true", quoted);
+    clear = fmt::format("{} = false", quoted);
+  } else if (type && (type->rfind("timestamp", 0) == 0 || *type == "date")) {
+    set = fmt::format("{0} = COALESCE(t.{0}, now())", quoted);
+    clear = fmt::format("{} = NULL", quoted);
+  } else {
+    throw Error(ErrorKind::kSpec,
+                fmt::format("{}: follow.on_delete marks {}, which {}; mark a boolean, "
+                            "timestamp, timestamptz or date column",
+                            mapping.at("follow.on_delete.mark").to_string(), column,
+                            type ? fmt::format("is {}", *type)
+                                 : fmt::format("is not a column of {}",
+                                               mapping.table.display())));
+  }
+  if (mapping.find_column(column) != nullptr) clear.clear();
+  return {set, clear};
+}
+
+}  // namespace
 
 ChangeApplier::ChangeApplier(const spec::Project& project, const plan::Plan& plan,
                              pg::Connection& source, pg::Connection& target,
@@ -91,6 +143,12 @@ ChangeApplier::ChangeApplier(const spec::Project& project, const plan::Plan& pla
         options_.transaction, followed->renewal);
     followed->key_match =
         state::KeyMatch::of(target, original.table, original.legacy_key_columns);
+    std::vector<std::string> quoted;
+    for (const auto& column : original.legacy_key_columns) {
+      quoted.push_back("t." + pg::quote_identifier(column));
+    }
+    followed->key_sql = legacy_key_sql(quoted);
+    std::tie(followed->mark_set, followed->mark_clear) = mark_statements(target, original);
     mappings_.push_back(std::move(followed));
   }
 }
@@ -133,18 +191,55 @@ std::vector<Key> ChangeApplier::upsert(Followed& f, pg::Connection& source,
     applied.rejected += outcome.rejected;
   }
   if (f.program->has_self_refs()) resolve_self_references(target, *f.program);
+  // Kept rows the source returns again are live again.
+  std::vector<std::string> gone_texts;
+  for (const Key& key : gone) gone_texts.push_back(canonical(key));
+  std::vector<std::string> back = without(f.retired_before, gone_texts);
+  if (!back.empty()) {
+    state::unretire(target, f.mapping.name, back);
+    if (!f.mark_clear.empty()) {
+      target.exec(fmt::format("UPDATE {} t SET {} WHERE {}", f.mapping.table.quoted(),
+                              f.mark_clear, f.key_match.predicate()),
+                  {pg::text_array_literal(f.key_match.usable(back))});
+    }
+  }
   return gone;
+}
+
+void ChangeApplier::retire(Followed& f, pg::Connection& target, const std::vector<Key>& keys) {
+  std::vector<std::string> texts;
+  for (const Key& key : keys) texts.push_back(canonical(key));
+  if (texts.empty()) return;
+  std::string list = pg::text_array_literal(f.key_match.usable(texts));
+  // Only rows the target holds are kept; a key never written leaves nothing behind.
+  pg::Result held = target.exec(fmt::format("SELECT {} FROM {} t WHERE {}", f.key_sql,
+                                            f.mapping.table.quoted(), f.key_match.predicate()),
+                                {list});
+  std::vector<std::string> kept;
+  for (int r = 0; r < held.rows(); ++r) kept.emplace_back(held.value(r, 0));
+  state::retire(target, f.mapping.name, kept,
+                std::string(spec::to_string(f.mapping.follow.on_delete)));
+  if (!f.mark_set.empty()) {
+    target.exec(fmt::format("UPDATE {} t SET {} WHERE {}", f.mapping.table.quoted(), f.mark_set,
+                            f.key_match.predicate()),
+                {list});
+  }
 }
 
 void ChangeApplier::erase(Followed& f, pg::Connection& target, const std::vector<Key>& keys,
                           AppliedChanges& applied) {
   std::vector<std::string> texts;
-  for (const Key& key : keys) texts.push_back(canonical(key));
+  if (f.mapping.follow.on_delete == spec::DeletePolicy::kDelete) {
+    for (const Key& key : keys) texts.push_back(canonical(key));
+  } else {
+    retire(f, target, keys);
+  }
   // A key whose row is now rejected leaves the target too: apply would not have written it.
   for (const std::string& key : state::rejected_among(target, f.mapping.name, f.keys)) {
     texts.push_back(key);
   }
   if (texts.empty()) return;
+  state::unretire(target, f.mapping.name, texts);
   std::string list = pg::text_array_literal(f.key_match.usable(texts));
   try {
     applied.deleted += target
@@ -176,8 +271,10 @@ AppliedChanges ChangeApplier::apply(pg::Connection& source, pg::Connection& targ
       f.keys.clear();
       for (const Key& key : changed->second) f.keys.push_back(canonical(key));
       f.written_by_writer = 0;
+      // Retired rows are no source row's: the counters leave them out.
+      f.retired_before = state::retired_among(target, f.mapping.name, f.keys);
       f.before = state::key_presence(target, f.mapping.name, f.mapping.table.quoted(),
-                                     f.key_match, f.keys);
+                                     f.key_match, without(f.keys, f.retired_before));
       f.to_delete = upsert(f, source, target, changed->second, applied);
       touched.push_back(&f);
     }
@@ -186,9 +283,11 @@ AppliedChanges ChangeApplier::apply(pg::Connection& source, pg::Connection& targ
       erase(**it, target, (*it)->to_delete, applied);
     }
     for (Followed* f : touched) {
+      std::vector<std::string> live =
+          without(f->keys, state::retired_among(target, f->mapping.name, f->keys));
       state::KeyPresence after = state::key_presence(target, f->mapping.name,
                                                      f->mapping.table.quoted(), f->key_match,
-                                                     f->keys);
+                                                     live);
       // The writer counted every row it wrote as new; what the target gained is the truth.
       state::adjust_counts(target, f->mapping.name,
                            (after.rows + after.rejected) - (f->before.rows + f->before.rejected),

@@ -7,8 +7,9 @@
 // (transforms, lookups answered inside the transaction, so a parent written just before is
 // found) and upserted by legacy key; rejects replace the keys' earlier rejects. Keys the query no
 // longer returns (deleted, or filtered out like a soft delete) are then deleted from the target,
-// children first, unless the mapping says `on_delete: keep`. The mapping's counters move by what
-// changed, so validate's figures keep adding up.
+// children first, or, by the mapping's follow.on_delete (keep, mark), kept and recorded as
+// retired (state::retire), in the same transaction. The mapping's counters move by what
+// changed (retired rows are no source row's), so validate's figures keep adding up.
 //
 // Thread-safety: one thread; it uses the connections it is given.
 #pragma once
@@ -54,8 +55,11 @@ class ChangeApplier {
   // Upserts the rows the query returns for `keys`; returns the keys it no longer returns.
   std::vector<Key> upsert(Followed& followed, pg::Connection& source, pg::Connection& target,
                           const std::set<Key>& keys, AppliedChanges& applied);
+  // Deletes the target rows of `keys` (the source no longer returns them) and of keys now
+  // rejected, or, by the mapping's follow.on_delete, keeps (and marks) the former as retired.
   void erase(Followed& followed, pg::Connection& target, const std::vector<Key>& keys,
              AppliedChanges& applied);
+  void retire(Followed& followed, pg::Connection& target, const std::vector<Key>& keys);
 
   std::vector<std::unique_ptr<Followed>> mappings_;  // in plan order
   ApplyOptions options_;

@@ -38,6 +38,11 @@ constexpr std::chrono::milliseconds kPoll{200};
 std::vector<FollowedTable> followed_tables(pg::Connection& source, const plan::Plan& plan) {
   std::vector<FollowedTable> tables;
   for (const auto& step : plan.steps) {
+    if (!step.mapping->follow.also.empty()) {
+      throw Error(ErrorKind::kSpec,
+                  fmt::format("{}: follow.also is not followed by this version of mapengine",
+                              step.mapping->at("follow.also").to_string()));
+    }
     FollowedTable table = find_followed_table(source, *step.mapping);
     auto same = std::find_if(tables.begin(), tables.end(), [&](const FollowedTable& t) {
       return t.schema == table.schema && t.name == table.name;

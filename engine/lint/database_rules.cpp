@@ -402,6 +402,31 @@ std::string target_type_name(pg::Connection& target, const pg::QualifiedName& ta
   return name.rows() == 1 ? std::string(name.value(0, 0)) : std::string();
 }
 
+// follow.on_delete's mark column: a column of the table that following can set (boolean,
+// timestamp, timestamptz or date).
+void check_mark_column(const MappingSpec& mapping, const std::vector<TargetColumn>& columns,
+                       pg::Connection& target, Diagnostics& diagnostics) {
+  const std::string& column = mapping.follow.mark_column;
+  const SourceLocation& where = mapping.at("follow.on_delete.mark");
+  if (find(columns, column) == nullptr) {
+    diagnostics.error(where, "db-target-column",
+                      fmt::format("follow.on_delete marks `{}`, which is not a column of {}{}",
+                                  column, mapping.table.display(),
+                                  hint(column, names_of(columns))));
+    return;
+  }
+  std::optional<std::string> type =
+      pg::column_type(target, mapping.table, column, pg::TypeModifier::kWithout);
+  if (type == "boolean" || (type && (type->rfind("timestamp", 0) == 0 || *type == "date"))) {
+    return;
+  }
+  diagnostics.error(where, "db-target-column",
+                    fmt::format("follow.on_delete marks `{}`, which is {}: mark a boolean "
+                                "(set true), timestamp, timestamptz or date (set to the time) "
+                                "column",
+                                column, type.value_or("unknown")));
+}
+
 }  // namespace
 
 void check_source_queries(const Project& project, pg::Connection& source,
@@ -477,6 +502,9 @@ void check_target_tables(const Project& project, const std::vector<std::string>&
                       "target.id_column column", diagnostics);
     }
     check_identity(mapping, *columns, target, diagnostics);
+    if (mapping.follow.on_delete == spec::DeletePolicy::kMark) {
+      check_mark_column(mapping, *columns, target, diagnostics);
+    }
     std::vector<std::string> uncovered;
     for (const auto& c : *columns) {
       if (c.not_null && !c.has_default && mapped.count(c.name) == 0) uncovered.push_back(c.name);

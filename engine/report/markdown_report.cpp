@@ -360,7 +360,14 @@ void table_section(const TableReport& t, std::string& out) {
   out += fit_line(fmt::format("- file: {} ({})", code(t.file), t.file_state)) + "\n";
   out += fit_line(fmt::format("- now: {} read, {} written, {} rejected, {} skipped", count(t.read),
                               count(t.written), count(t.rejected), count(t.skipped))) +
-         "\n\n";
+         "\n";
+  if (t.retired > 0) {
+    out += wrap(fmt::format("- retired: {} row(s) deleted in the source kept by following "
+                            "(on_delete: {}), not among the figures above",
+                            count(t.retired), t.retired_policies),
+                "  ");
+  }
+  out += "\n";
 
   out += "### Run history\n\n";
   if (t.runs.empty()) {

@@ -52,12 +52,17 @@ void load_tables(pg::Connection& target, MigrationReport& report) {
       "{}, {}, sum(c.rows_read), sum(c.rows_written), sum(c.rows_rejected), "
       "sum(c.rows_skipped), (SELECT count(*) FROM mapengine.rejects r WHERE r.mapping = "
       "m.mapping), {}, array_to_json(m.legacy_key_columns)::text, m.id_column, "
-      "(SELECT count(*) FROM mapengine.pending_refs p WHERE p.mapping = m.mapping) "
+      "(SELECT count(*) FROM mapengine.pending_refs p WHERE p.mapping = m.mapping), {} "
       "FROM mapengine.mappings m LEFT JOIN mapengine.checkpoints c ON "
       "c.mapping = m.mapping GROUP BY m.mapping ORDER BY m.started_at NULLS LAST, m.mapping",
       ts("m.started_at"), ts("m.completed_at"),
       // State layout 1 recorded no limit: judge as undeclared.
-      state::state_version(target) >= 2 ? "m.max_rejects" : "NULL::text"));
+      state::state_version(target) >= 2 ? "m.max_rejects" : "NULL::text",
+      state::state_version(target) >= 5
+          ? "(SELECT count(*) FROM mapengine.retired x WHERE x.mapping = m.mapping), "
+            "(SELECT string_agg(DISTINCT x.policy, ', ') FROM mapengine.retired x "
+            "WHERE x.mapping = m.mapping)"
+          : "0, NULL::text"));
   for (int r = 0; r < rows.rows(); ++r) {
     TableReport t;
     t.mapping = text(rows, r, 0);
@@ -81,6 +86,8 @@ void load_tables(pg::Connection& target, MigrationReport& report) {
     }
     t.id_column = text(rows, r, 14);
     t.waiting_refs = number(rows, r, 15);
+    t.retired = number(rows, r, 16);
+    if (!rows.is_null(r, 17)) t.retired_policies = text(rows, r, 17);
     // Complete, but its deferred references still wait: not done, whatever the record says.
     if (t.status == "complete" && t.waiting_refs > 0) t.status = "waiting";
     report.tables.push_back(std::move(t));
@@ -499,6 +506,7 @@ json table_json(const TableReport& t) {
           {"seconds", t.seconds},
           {"rows_per_second", t.seconds > 0 ? double(t.written) / t.seconds : 0.0},
           {"waiting_refs", t.waiting_refs},
+          {"retired", t.retired},
           {"id_map",
            {{"kept_in", t.legacy_key_columns.empty() ? "mapengine.id_map" : "table"},
             {"legacy_key_columns", t.legacy_key_columns},

@@ -77,6 +77,10 @@ struct TableReport : RowCounts {
   // not applied yet (pending_refs)
   std::string status;
   long long waiting_refs = 0;  // deferred references not filled yet
+  // Rows following kept for keys the source no longer returns (follow.on_delete keep, mark):
+  // not among the figures, which are the source's rows; and the policies that kept them.
+  long long retired = 0;
+  std::string retired_policies;
   std::string started_at, completed_at;
   long long reject_records = 0;
   std::optional<std::string> max_rejects;  // as last applied; nullopt: none declared (0)

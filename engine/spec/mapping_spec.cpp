@@ -52,6 +52,15 @@ std::string_view to_string(WriteMode mode) {
   return "insert";
 }
 
+std::string_view to_string(DeletePolicy policy) {
+  switch (policy) {
+    case DeletePolicy::kDelete: return "delete";
+    case DeletePolicy::kKeep: return "keep";
+    case DeletePolicy::kMark: return "mark";
+  }
+  return "delete";
+}
+
 std::string_view to_string(BulkMode mode) {
   switch (mode) {
     case BulkMode::kOff: return "off";

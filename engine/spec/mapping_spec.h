@@ -104,6 +104,31 @@ struct CheckSpec {
   SourceLocation where;
 };
 
+// `follow.on_delete`: what `mapengine sync` does with the target row of a legacy key the
+// source query no longer returns (deleted, or filtered out like a soft delete).
+enum class DeletePolicy {
+  kDelete,  // the row is deleted (the default)
+  kKeep,    // the row stays as it was
+  kMark,    // the row stays and FollowSpec::mark_column is set (true, or the time of following)
+};
+std::string_view to_string(DeletePolicy policy);
+
+// `follow.also[i]`: another source table the query reads (a joined table). A change of one of
+// its rows re-evaluates the mapping's keys whose driving-table row joins it: `join` pairs a
+// column of the driving table with the joined table's column it equals, as in the query's ON.
+struct JoinedTable {
+  pg::QualifiedName table;
+  std::vector<std::pair<std::string, std::string>> join;  // driving column, joined column
+  SourceLocation where;
+};
+
+// `follow:`: how `mapengine sync` follows the mapping (docs/following.md).
+struct FollowSpec {
+  DeletePolicy on_delete = DeletePolicy::kDelete;
+  std::string mark_column;  // kMark: a boolean, timestamp(tz) or date column of the table
+  std::vector<JoinedTable> also;
+};
+
 struct MappingSpec {
   int version = kCurrentVersion;
   std::string file;      // path as given on the command line
@@ -134,11 +159,13 @@ struct MappingSpec {
   std::optional<RejectLimit> max_rejects;
   std::vector<ColumnSpec> columns;
   std::vector<CheckSpec> checks;
+  FollowSpec follow;
 
   SourceLocation where;  // the document
   // Where each element was written, by path: "table", "source.key", "source.key[1]",
   // "target.mode", "depends_on[0]", "columns.<col>" (the column's key), "columns.<col>.from[0]",
-  // "columns.<col>.lookup.table", "columns.<col>.lookup.on_missing", ... (see spec_loader.cpp).
+  // "columns.<col>.lookup.table", "columns.<col>.lookup.on_missing", "follow.on_delete",
+  // "follow.on_delete.mark", "follow.also[i].table", ... (see spec_loader.cpp).
   // Values are located at the value; the maps "source", "target", "columns" at their key.
   std::map<std::string, SourceLocation> spots;
 

@@ -563,6 +563,59 @@ class Builder {
     return check;
   }
 
+  // `follow:`: on_delete (delete, keep or { mark: column }) and also (joined tables).
+  void follow_spec(const YAML::Node& follow, FollowSpec& out) {
+    if (YAML::Node policy = follow["on_delete"]) {
+      spot("follow.on_delete", policy);
+      std::string value = policy.IsScalar() ? policy.Scalar() : "";
+      if (value == "delete") {
+        out.on_delete = DeletePolicy::kDelete;
+      } else if (value == "keep") {
+        out.on_delete = DeletePolicy::kKeep;
+      } else if (policy.IsMap() && policy["mark"] && policy.size() == 1) {
+        spot("follow.on_delete.mark", policy["mark"]);
+        out.on_delete = DeletePolicy::kMark;
+        out.mark_column = text(policy["mark"], "follow.on_delete.mark").value_or("");
+      } else {
+        diagnostics_.error(at(policy), "schema-enum",
+                           "follow.on_delete must be delete, keep or { mark: column }");
+      }
+    }
+    YAML::Node also = follow["also"];
+    if (!also) return;
+    spot("follow.also", also);
+    if (!also.IsSequence()) {
+      diagnostics_.error(at(also), "schema-type",
+                         "follow.also must be a list of { table, join: { driving_column: "
+                         "joined_column } }");
+      return;
+    }
+    size_t index = 0;
+    for (const auto& item : also) {
+      std::string path = fmt::format("follow.also[{}]", index++);
+      spot(path, item);
+      YAML::Node join = item.IsMap() ? item["join"] : YAML::Node();
+      if (!item.IsMap() || !item["table"] || !join || !join.IsMap() || join.size() == 0) {
+        diagnostics_.error(at(item), "missing-field",
+                           fmt::format("{} needs `table` and `join: {{ driving_column: "
+                                       "joined_column }}`",
+                                       path));
+        continue;
+      }
+      JoinedTable joined;
+      joined.where = at(item);
+      spot(path + ".table", item["table"]);
+      spot(path + ".join", join);
+      joined.table = pg::parse_qualified_name(text(item["table"], "table").value_or(""));
+      for (auto it = join.begin(); it != join.end(); ++it) {
+        auto driving = text(it->first, path + ".join");
+        auto column = text(it->second, path + ".join");
+        if (driving && column) joined.join.emplace_back(*driving, *column);
+      }
+      out.also.push_back(std::move(joined));
+    }
+  }
+
   std::optional<MappingSpec> mapping() {
     const YAML::Node& root = file_.root;
     MappingSpec spec;
@@ -721,6 +774,11 @@ class Builder {
     } else {
       diagnostics_.error(at(columns ? columns : root), "missing-field",
                          "missing required map `columns` (target column -> spec)");
+    }
+
+    if (YAML::Node follow = root["follow"]; follow && follow.IsMap()) {
+      spot("follow", key_of(root, "follow"));
+      follow_spec(follow, spec.follow);
     }
 
     spots_ = nullptr;  // check paths are not recorded

@@ -159,6 +159,58 @@ std::vector<std::string> rejected_among(pg::Connection& target, const std::strin
   return out;
 }
 
+std::vector<std::string> retired_among(pg::Connection& target, const std::string& mapping,
+                                       const std::vector<std::string>& keys) {
+  std::vector<std::string> out;
+  if (keys.empty()) return out;
+  pg::Result rows = target.exec(
+      "SELECT legacy_key FROM mapengine.retired WHERE mapping = $1 AND legacy_key = "
+      "ANY($2::text[])",
+      {mapping, pg::text_array_literal(keys)});
+  for (int r = 0; r < rows.rows(); ++r) out.emplace_back(rows.value(r, 0));
+  return out;
+}
+
+void retire(pg::Connection& target, const std::string& mapping,
+            const std::vector<std::string>& keys, const std::string& policy) {
+  if (keys.empty()) return;
+  target.exec(
+      "INSERT INTO mapengine.retired (mapping, legacy_key, policy) "
+      "SELECT $1, k, $3 FROM unnest($2::text[]) k "
+      "ON CONFLICT (mapping, legacy_key) DO UPDATE SET policy = EXCLUDED.policy",
+      {mapping, pg::text_array_literal(keys), policy});
+}
+
+void unretire(pg::Connection& target, const std::string& mapping,
+              const std::vector<std::string>& keys) {
+  if (keys.empty()) return;
+  target.exec("DELETE FROM mapengine.retired WHERE mapping = $1 AND legacy_key = ANY($2::text[])",
+              {mapping, pg::text_array_literal(keys)});
+}
+
+namespace {
+
+bool has_retired_table(pg::Connection& target) {
+  return target.exec("SELECT to_regclass('mapengine.retired') IS NOT NULL").value(0, 0) == "t";
+}
+
+}  // namespace
+
+long long retired_count(pg::Connection& target, const std::string& mapping) {
+  if (!has_retired_table(target)) return 0;
+  return std::stoll(std::string(
+      target.exec("SELECT count(*) FROM mapengine.retired WHERE mapping = $1", {mapping})
+          .value(0, 0)));
+}
+
+std::string not_retired_sql(pg::Connection& target, const std::string& mapping,
+                            const std::string& key_sql) {
+  if (!has_retired_table(target)) return "true";
+  return fmt::format(
+      "NOT EXISTS (SELECT FROM mapengine.retired r WHERE r.mapping = {} AND r.legacy_key = {})",
+      target.quote_literal(mapping), key_sql);
+}
+
 void adjust_counts(pg::Connection& target, const std::string& mapping, long long read_delta,
                    long long written_delta) {
   if (read_delta == 0 && written_delta == 0) return;

@@ -68,6 +68,23 @@ KeyPresence key_presence(pg::Connection& target, const std::string& mapping,
 // The keys among `keys` that have rejects recorded for `mapping`.
 std::vector<std::string> rejected_among(pg::Connection& target, const std::string& mapping,
                                         const std::vector<std::string>& keys);
+// Retired keys (mapengine.retired): legacy keys the source query no longer returns whose
+// target rows the mapping's follow.on_delete policy kept ("keep", "mark"). Validate leaves those
+// rows out of its comparison and counts them apart. Call the writers in the transaction that
+// keeps (or revives) the rows.
+std::vector<std::string> retired_among(pg::Connection& target, const std::string& mapping,
+                                       const std::vector<std::string>& keys);
+void retire(pg::Connection& target, const std::string& mapping,
+            const std::vector<std::string>& keys, const std::string& policy);
+void unretire(pg::Connection& target, const std::string& mapping,
+              const std::vector<std::string>& keys);
+// How many rows of `mapping` are retired; 0 when the state predates retiring.
+long long retired_count(pg::Connection& target, const std::string& mapping);
+// A condition on the target row `t` of `mapping` (whose canonical key text `key_sql` gives) that
+// holds when the row is not retired; "true" when the state predates retiring.
+std::string not_retired_sql(pg::Connection& target, const std::string& mapping,
+                            const std::string& key_sql);
+
 // Moves the mapping's counters (its first range's) by what following changed.
 void adjust_counts(pg::Connection& target, const std::string& mapping, long long read_delta,
                    long long written_delta);

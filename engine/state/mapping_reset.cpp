@@ -419,6 +419,7 @@ ResetPlan execute_reset(pg::Connection& target, const ResetPlan& plan, long long
     };
     step.id_map = remove("id_map");
     step.rejects = remove("rejects");
+    remove("retired");
     step.pending_refs = remove("pending_refs");
     step.checkpoints = remove("checkpoints");
     remove("mappings");

@@ -161,6 +161,17 @@ CREATE TABLE mapengine.follows (
   updated_at timestamptz NOT NULL DEFAULT clock_timestamp()
 );
 )sql",
+    // 4 -> 5: legacy keys the source no longer returns whose target rows following kept
+    // (follow.on_delete keep or mark): validate and the report count them apart.
+    R"sql(
+CREATE TABLE mapengine.retired (
+  mapping text NOT NULL,
+  legacy_key text NOT NULL,
+  policy text NOT NULL CHECK (policy IN ('keep', 'mark')),
+  retired_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+  PRIMARY KEY (mapping, legacy_key)
+);
+)sql",
 };
 
 }  // namespace

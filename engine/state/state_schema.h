@@ -22,7 +22,7 @@
 
 namespace mapengine::state {
 
-inline constexpr int kStateVersion = 4;
+inline constexpr int kStateVersion = 5;
 
 // Creates or upgrades the state schema. Returns the version now in place (kStateVersion).
 int ensure_state_schema(pg::Connection& target);

@@ -17,6 +17,7 @@
 #include "engine/pg/quote.h"
 #include "engine/source/copy_text_decoder.h"
 #include "engine/source/source_reader.h"
+#include "engine/state/follow_store.h"
 #include "engine/state/legacy_key.h"
 #include "engine/validate/chunk_digest.h"
 #include "engine/validate/record_stream.h"
@@ -484,8 +485,9 @@ std::string source_sql(const spec::MappingSpec& mapping) {
                      mapping.source_query, legacy_key_sql(key));
 }
 
+// `live`: a condition on `t` leaving out rows kept as retired (legacy key mappings only).
 std::string target_sql(const spec::MappingSpec& mapping, const std::vector<ColumnPlan>& plans,
-                       const pg::Connection& quoting) {
+                       const pg::Connection& quoting, const std::string& live) {
   std::string columns;
   for (const auto& plan : plans) columns += ", " + plan.target_expr;
   if (!mapping.legacy_key_columns.empty()) {
@@ -493,10 +495,11 @@ std::string target_sql(const spec::MappingSpec& mapping, const std::vector<Colum
     for (const auto& k : mapping.legacy_key_columns) key.push_back("t." + pg::quote_identifier(k));
     std::string key_text = legacy_key_sql(key);
     return fmt::format(
-        "COPY (SELECT {key}{columns} FROM {table} t WHERE {first} IS NOT NULL "
+        "COPY (SELECT {key}{columns} FROM {table} t WHERE {first} IS NOT NULL AND {live} "
         "ORDER BY ({key}) COLLATE \"C\") TO STDOUT",
         fmt::arg("key", key_text), fmt::arg("columns", columns),
-        fmt::arg("table", mapping.table.quoted()), fmt::arg("first", key[0]));
+        fmt::arg("table", mapping.table.quoted()), fmt::arg("first", key[0]),
+        fmt::arg("live", live));
   }
   return fmt::format(
       "COPY (SELECT m.legacy_key{columns} FROM mapengine.id_map m JOIN {table} t "
@@ -562,7 +565,13 @@ ContentOutcome check_content(const spec::MappingSpec& mapping, const spec::Proje
   auto state = std::make_shared<SourceState>();
   state->program = &program;
   state->plans = &plans;
-  std::string target_copy = target_sql(mapping, plans, target);
+  std::string live = "true";
+  if (!mapping.legacy_key_columns.empty()) {
+    std::vector<std::string> key;
+    for (const auto& k : mapping.legacy_key_columns) key.push_back("t." + pg::quote_identifier(k));
+    live = state::not_retired_sql(target, mapping.name, legacy_key_sql(key));
+  }
+  std::string target_copy = target_sql(mapping, plans, target, live);
   std::string rejects_copy = rejects_sql(mapping, target);
   ContentComparer comparer(mapping, plans, target_url, options);
 

@@ -7,6 +7,7 @@
 #include "engine/common/error.h"
 #include "engine/pg/quote.h"
 #include "engine/source/source_reader.h"
+#include "engine/state/follow_store.h"
 #include "engine/state/legacy_key.h"
 #include "engine/validate/target_table.h"
 
@@ -25,9 +26,12 @@ std::string signed_count(long long n) {
 // The rows of the target carrying a legacy key of `mapping`, counted on the server.
 long long count_target_rows(const spec::MappingSpec& mapping, pg::Connection& target) {
   if (!mapping.legacy_key_columns.empty()) {
-    pg::Result r = target.exec(fmt::format("SELECT count(*) FROM {} t WHERE t.{} IS NOT NULL",
-                                           mapping.table.quoted(),
-                                           pg::quote_identifier(mapping.legacy_key_columns[0])));
+    std::vector<std::string> key;
+    for (const auto& k : mapping.legacy_key_columns) key.push_back("t." + pg::quote_identifier(k));
+    pg::Result r = target.exec(
+        fmt::format("SELECT count(*) FROM {} t WHERE {} IS NOT NULL AND {}",
+                    mapping.table.quoted(), key[0],
+                    state::not_retired_sql(target, mapping.name, legacy_key_sql(key))));
     return number(r, 0, 0);
   }
   pg::Result r = target.exec(
@@ -57,6 +61,7 @@ MappingState load_mapping_state(pg::Connection& target, const std::string& mappi
   state.rejected = number(row, 0, 4);
   state.skipped = number(row, 0, 5);
   state.reject_records = number(row, 0, 6);
+  state.retired = state::retired_count(target, mapping);
   return state;
 }
 
@@ -79,7 +84,8 @@ CheckResult check_counts(const spec::MappingSpec& mapping, const MappingState& s
   check.figures = {{"source_rows", source_rows}, {"target_rows", target_rows},
                    {"status", state.status},     {"read", state.read},
                    {"written", state.written},   {"rejected", state.rejected},
-                   {"skipped", state.skipped},   {"reject_records", state.reject_records}};
+                   {"skipped", state.skipped},   {"reject_records", state.reject_records},
+                   {"retired", state.retired}};
   std::string skipped =
       skip_existing ? fmt::format(" + {} skipped", group_thousands(state.skipped)) : "";
 
@@ -160,19 +166,29 @@ CheckResult check_counts(const spec::MappingSpec& mapping, const MappingState& s
                           "the rejects you accept",
                           group_thousands(state.rejected)));
   }
+  std::string retired;
+  if (state.retired > 0) {
+    std::string policy(spec::to_string(mapping.follow.on_delete));
+    if (mapping.follow.on_delete == spec::DeletePolicy::kMark) {
+      policy += " " + mapping.follow.mark_column;
+    }
+    retired = fmt::format("; {} row(s) deleted in the source kept (on_delete: {})",
+                          group_thousands(state.retired), policy);
+  }
   size_t failures = 0;
   for (const auto& line : why) failures += line.rfind("note: ", 0) == 0 ? 0 : 1;
   check.ok = failures == 0;
   if (check.ok) {
     check.summary =
-        fmt::format("source {} = {} written + {} rejected{}; the target holds {}",
+        fmt::format("source {} = {} written + {} rejected{}; the target holds {}{}",
                     group_thousands(source_rows), group_thousands(state.written),
-                    group_thousands(state.rejected), skipped, group_thousands(target_rows));
+                    group_thousands(state.rejected), skipped, group_thousands(target_rows),
+                    retired);
   } else {
     check.summary = fmt::format(
-        "source {} rows, apply read {} = {} written + {} rejected{}, the target holds {}",
+        "source {} rows, apply read {} = {} written + {} rejected{}, the target holds {}{}",
         group_thousands(source_rows), group_thousands(state.read), group_thousands(state.written),
-        group_thousands(state.rejected), skipped, group_thousands(target_rows));
+        group_thousands(state.rejected), skipped, group_thousands(target_rows), retired);
   }
   return check;
 }

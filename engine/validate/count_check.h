@@ -5,6 +5,7 @@
 //   source rows now == rows apply read == written + rejected (+ skipped, mode skip_existing)
 //   target rows with a legacy key == written (+ skipped: rows skip_existing kept as found)
 //   and the content check found no missing and no extra row (one of each cancels out above)
+// Rows following kept for keys the source no longer returns (retired) are counted apart.
 //
 // When they do not, each difference is explained with the figure behind it (a source that
 // changed since apply, rows missing or extra in the target, reject records lost).
@@ -30,6 +31,9 @@ struct MappingState : RowCounts {
   std::string status;                                          // pending, running, complete
   std::string checksum;                                        // of the file last applied
   long long reject_records = 0;                                // rows in mapengine.rejects
+  // Target rows following kept for keys the source no longer returns (follow.on_delete keep
+  // or mark, mapengine.retired): no source row's, so left out of the target's figures.
+  long long retired = 0;
 };
 
 MappingState load_mapping_state(pg::Connection& target, const std::string& mapping);

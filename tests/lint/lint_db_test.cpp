@@ -377,3 +377,35 @@ columns:
   CHECK(result.out.find("`padded_id`") == std::string::npos);
   CHECK(result.out.find("1 error, 1 warning") != std::string::npos);
 }
+
+TEST_CASE("lint --db names a follow.on_delete mark column the table lacks or cannot mark",
+          "[lint][db][on_delete]") {
+  Databases db;
+  std::string dir = scratch_dir("lint-db-mark");
+  write(dir + "/profiles.yaml", kMigrated);
+  auto lint_with = [&](const std::string& policy) {
+    write(dir + "/technicians.yaml", std::string(kGood) + "follow:\n  on_delete: " + policy + "\n");
+    return run_mapengine("lint --db " + db.flags() + " " + shell_quote(dir));
+  };
+  auto missing = lint_with("{ mark: deleted }");
+  INFO(missing.out);
+  CHECK(missing.exit_code == 1);
+  expect_diagnostic(missing.out, dir,
+                    "technicians.yaml:16:22: error: follow.on_delete marks `deleted`, which is "
+                    "not a column of public.technicians [db-target-column]");
+  auto typed = lint_with("{ mark: email }");
+  INFO(typed.out);
+  CHECK(typed.exit_code == 1);
+  expect_diagnostic(typed.out, dir,
+                    "technicians.yaml:16:22: error: follow.on_delete marks `email`, which is "
+                    "text: mark a boolean (set true), timestamp, timestamptz or date (set to the "
+                    "time) column [db-target-column]");
+  // A timestamptz column, and keep, pass.
+  CHECK(lint_with("{ mark: created_at }").exit_code == 0);
+  CHECK(lint_with("keep").exit_code == 0);
+  // A policy that is none of them is a schema finding.
+  auto unknown = lint_with("archive");
+  INFO(unknown.out);
+  CHECK(unknown.exit_code == 1);
+  CHECK(unknown.out.find("technicians.yaml:16:") != std::string::npos);
+}
