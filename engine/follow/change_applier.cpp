@@ -9,6 +9,7 @@
 #include "engine/apply/batch_builder.h"
 #include "engine/apply/self_reference_resolver.h"
 #include "engine/common/error.h"
+#include "engine/follow/followed_table.h"
 #include "engine/pg/array_literal.h"
 #include "engine/pg/catalog.h"
 #include "engine/pg/quote.h"
@@ -58,6 +59,7 @@ struct ChangeApplier::Followed {
   std::unique_ptr<RowProgram> program;
   state::LeaseRenewal renewal;
   std::unique_ptr<BatchWriter> writer;
+  FollowedTable driving;      // its driving table, whose keys follow.also's changes find
   state::KeyMatch key_match;  // finds target rows `t` by canonical key texts
   std::string key_sql;        // the canonical key text of a target row `t`
   // follow.on_delete mark: how the column is set and cleared ("" when it is mapped: the
@@ -133,6 +135,7 @@ ChangeApplier::ChangeApplier(const spec::Project& project, const plan::Plan& pla
     followed->mapping.mode = spec::WriteMode::kUpsert;
     followed->mapping.conflict_columns = original.legacy_key_columns;
     std::vector<std::string> columns = describe_source(source, original.source_query);
+    if (!original.follow.also.empty()) followed->driving = find_followed_table(source, original);
     // Nothing cached: every lookup is answered by the target inside the change's transaction.
     followed->lookups = load_lookups(
         target, RowProgram::lookup_targets(followed->mapping, project), 0, original.name);
@@ -265,17 +268,32 @@ AppliedChanges ChangeApplier::apply(pg::Connection& source, pg::Connection& targ
   try {
     std::vector<Followed*> touched;
     for (auto& followed : mappings_) {
-      auto changed = changes.keys.find(followed->mapping.name);
-      if (changed == changes.keys.end()) continue;
       Followed& f = *followed;
+      std::set<Key> changed;
+      if (auto driven = changes.keys.find(f.mapping.name); driven != changes.keys.end()) {
+        changed = driven->second;
+      }
+      // Rows of joined tables changed: the keys whose driving row joins them, as it is now (a
+      // driving row that changed since is re-evaluated by its own change).
+      if (auto joined = changes.joined.find(f.mapping.name); joined != changes.joined.end()) {
+        for (const auto& [also, values] : joined->second) {
+          pg::Result rows = source.exec(joined_keys_sql(source, f.mapping, f.driving, also, values));
+          for (int r = 0; r < rows.rows(); ++r) {
+            Key key;
+            for (int c = 0; c < rows.columns(); ++c) key.emplace_back(rows.value(r, c));
+            changed.insert(std::move(key));
+          }
+        }
+      }
+      if (changed.empty()) continue;
       f.keys.clear();
-      for (const Key& key : changed->second) f.keys.push_back(canonical(key));
+      for (const Key& key : changed) f.keys.push_back(canonical(key));
       f.written_by_writer = 0;
       // Retired rows are no source row's: the counters leave them out.
       f.retired_before = state::retired_among(target, f.mapping.name, f.keys);
       f.before = state::key_presence(target, f.mapping.name, f.mapping.table.quoted(),
                                      f.key_match, without(f.keys, f.retired_before));
-      f.to_delete = upsert(f, source, target, changed->second, applied);
+      f.to_delete = upsert(f, source, target, changed, applied);
       touched.push_back(&f);
     }
     // Children before parents.

@@ -24,17 +24,25 @@ void ChangeCollector::on_relation(const Relation& relation) {
     return t.schema == relation.schema && t.name == relation.name;
   });
   if (table == tables_.end()) return;
-  Watched watched{&*table, {}};
-  for (const std::string& column : table->key_columns) {
+  Watched watched{&*table, {}, {}};
+  auto position = [&](const std::string& column, const char* what) {
     auto found = std::find_if(relation.columns.begin(), relation.columns.end(),
                               [&](const RelationColumn& c) { return c.name == column; });
     if (found == relation.columns.end()) {
       throw Error(ErrorKind::kConflict,
-                  fmt::format("source table {} no longer has the key column {} that following "
+                  fmt::format("source table {} no longer has the {} {} that following "
                               "reads: its definition changed while being followed",
-                              table_name(relation), column));
+                              table_name(relation), what, column));
     }
-    watched.key_positions.push_back(static_cast<int>(found - relation.columns.begin()));
+    return static_cast<int>(found - relation.columns.begin());
+  };
+  for (const std::string& column : table->key_columns) {
+    watched.key_positions.push_back(position(column, "key column"));
+  }
+  for (const JoinTrigger& trigger : table->joined) {
+    std::vector<int> positions;
+    for (const std::string& column : trigger.columns) positions.push_back(position(column, "join column"));
+    watched.joined_positions.push_back(std::move(positions));
   }
   watched_[relation.id] = std::move(watched);
 }
@@ -42,6 +50,29 @@ void ChangeCollector::on_relation(const Relation& relation) {
 void ChangeCollector::add_key(std::uint32_t relation, const Tuple& row, const char* change) {
   auto watched = watched_.find(relation);
   if (watched == watched_.end()) return;
+  ++current_.changes;
+  const std::vector<JoinTrigger>& triggers = watched->second.table->joined;
+  for (size_t t = 0; t < triggers.size(); ++t) {
+    Key values;
+    for (int position : watched->second.joined_positions[t]) {
+      const Cell& cell = position < static_cast<int>(row.size()) ? row[position] : Cell{};
+      if (cell.kind == CellKind::kNull) break;  // a NULL joins no row
+      if (cell.kind != CellKind::kText) {
+        const Relation& r = relations_.at(relation);
+        throw Error(ErrorKind::kConflict,
+                    fmt::format("source table {}: {} arrived without the column {} that "
+                                "follow.also of {} joins on (replica identity '{}'); run ALTER "
+                                "TABLE {} REPLICA IDENTITY FULL",
+                                table_name(r), change, r.columns[position].name,
+                                triggers[t].mapping, r.replica_identity, table_name(r)));
+      }
+      values.push_back(cell.text);
+    }
+    if (values.size() == triggers[t].columns.size()) {
+      current_.joined[triggers[t].mapping][triggers[t].also].insert(std::move(values));
+    }
+  }
+  if (watched->second.table->mappings.empty()) return;
   Key key;
   for (int position : watched->second.key_positions) {
     const Cell& cell = position < static_cast<int>(row.size()) ? row[position] : Cell{};
@@ -59,7 +90,6 @@ void ChangeCollector::add_key(std::uint32_t relation, const Tuple& row, const ch
   for (const std::string& mapping : watched->second.table->mappings) {
     current_.keys[mapping].insert(key);
   }
-  ++current_.changes;
 }
 
 std::optional<TransactionChanges> ChangeCollector::feed(const Message& message) {

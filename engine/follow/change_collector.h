@@ -24,13 +24,24 @@ namespace mapengine::follow {
 
 using Key = std::vector<std::string>;
 
-// A source table whose changes re-evaluate mappings: rows are identified by `key_columns`, the
-// table's own columns that the mappings' legacy keys are read from, in the mappings' key order.
+// A mapping that reads a table it is not driven by (follow.also[also]): a changed row's values
+// of `columns` (the table's own) say which of the mapping's keys to re-evaluate.
+struct JoinTrigger {
+  std::string mapping;
+  size_t also = 0;
+  std::vector<std::string> columns;
+};
+
+// A source table whose changes re-evaluate mappings: for the `mappings` it drives, rows are
+// identified by `key_columns`, the table's own columns that the mappings' legacy keys are read
+// from, in the mappings' key order (both empty for a table only joined); `joined`: the mappings
+// that join it.
 struct FollowedTable {
   std::string schema;
   std::string name;
   std::vector<std::string> key_columns;
   std::vector<std::string> mappings;
+  std::vector<JoinTrigger> joined;
 };
 
 struct TransactionChanges {
@@ -38,7 +49,13 @@ struct TransactionChanges {
   std::int64_t commit_time = 0;
   // Mapping name -> the legacy keys a row was inserted, updated or deleted under.
   std::map<std::string, std::set<Key>> keys;
+  // Mapping name -> follow.also index -> the join columns' values of the joined table's rows
+  // inserted, updated (old and new) or deleted; the mapping's keys joining them are found when
+  // the transaction is applied.
+  std::map<std::string, std::map<size_t, std::set<Key>>> joined;
   long long changes = 0;  // row changes seen in followed tables
+
+  bool touches_mappings() const { return !keys.empty() || !joined.empty(); }
 };
 
 class ChangeCollector {
@@ -55,10 +72,12 @@ class ChangeCollector {
   struct Watched {
     const FollowedTable* table = nullptr;
     std::vector<int> key_positions;  // in the relation's columns
+    std::vector<std::vector<int>> joined_positions;  // per table->joined entry
   };
 
   void on_relation(const Relation& relation);
-  // Adds the key of `row` (a new or old row of `relation`) to the transaction.
+  // Adds the key of `row` (a new or old row of `relation`) to the transaction, and its join
+  // values for the mappings that join the table.
   void add_key(std::uint32_t relation, const Tuple& row, const char* change);
 
   std::vector<FollowedTable> tables_;

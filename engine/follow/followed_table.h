@@ -6,7 +6,9 @@
 // Thread-safety: pure functions over the connection they are given.
 #pragma once
 
+#include <set>
 #include <string>
+#include <vector>
 
 #include "engine/follow/change_collector.h"
 #include "engine/pg/connection.h"
@@ -20,5 +22,19 @@ namespace mapengine::follow {
 // of that table would not carry the key (its replica identity lacks the key columns), with the
 // statement that fixes it.
 FollowedTable find_followed_table(pg::Connection& source, const spec::MappingSpec& mapping);
+
+// The tables `mapping` joins (follow.also), each with one JoinTrigger for it and no driving
+// mapping. `driving` is the mapping's driving table (find_followed_table). Throws Error(kSpec)
+// naming the file for a table or column the source lacks, and Error(kConflict) when a DELETE of
+// the joined table would not carry its join columns.
+std::vector<FollowedTable> find_joined_tables(pg::Connection& source,
+                                              const spec::MappingSpec& mapping,
+                                              const FollowedTable& driving);
+
+// The SQL reading the driving table's key columns for the rows whose join columns of
+// follow.also[also] equal one of `values` (each the joined table's columns' values, as text).
+std::string joined_keys_sql(pg::Connection& source, const spec::MappingSpec& mapping,
+                            const FollowedTable& driving, size_t also,
+                            const std::set<std::vector<std::string>>& values);
 
 }  // namespace mapengine::follow

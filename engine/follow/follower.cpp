@@ -34,29 +34,35 @@ using Clock = std::chrono::steady_clock;
 constexpr std::chrono::seconds kHeartbeat{1};
 constexpr std::chrono::milliseconds kPoll{200};
 
-// The tables driving `plan`'s mappings, one entry per table.
+// The tables driving `plan`'s mappings and those they join (follow.also), one entry per table.
 std::vector<FollowedTable> followed_tables(pg::Connection& source, const plan::Plan& plan) {
   std::vector<FollowedTable> tables;
-  for (const auto& step : plan.steps) {
-    if (!step.mapping->follow.also.empty()) {
-      throw Error(ErrorKind::kSpec,
-                  fmt::format("{}: follow.also is not followed by this version of mapengine",
-                              step.mapping->at("follow.also").to_string()));
-    }
-    FollowedTable table = find_followed_table(source, *step.mapping);
+  auto entry = [&](const FollowedTable& table) -> FollowedTable& {
     auto same = std::find_if(tables.begin(), tables.end(), [&](const FollowedTable& t) {
       return t.schema == table.schema && t.name == table.name;
     });
-    if (same == tables.end()) {
-      tables.push_back(std::move(table));
-    } else if (same->key_columns == table.key_columns) {
-      same->mappings.push_back(step.mapping->name);
+    if (same != tables.end()) return *same;
+    tables.push_back(FollowedTable{table.schema, table.name, {}, {}, {}});
+    return tables.back();
+  };
+  for (const auto& step : plan.steps) {
+    FollowedTable table = find_followed_table(source, *step.mapping);
+    FollowedTable& same = entry(table);
+    if (same.mappings.empty()) {
+      same.key_columns = table.key_columns;
+      same.mappings = table.mappings;
+    } else if (same.key_columns == table.key_columns) {
+      same.mappings.push_back(step.mapping->name);
     } else {
       throw Error(ErrorKind::kSpec,
                   fmt::format("mappings {} and {} are both driven by {}.{} with different keys; "
                               "following needs one key per source table",
-                              same->mappings.front(), step.mapping->name, table.schema,
+                              same.mappings.front(), step.mapping->name, table.schema,
                               table.name));
+    }
+    for (const FollowedTable& joined : find_joined_tables(source, *step.mapping, table)) {
+      FollowedTable& into = entry(joined);
+      into.joined.insert(into.joined.end(), joined.joined.begin(), joined.joined.end());
     }
   }
   return tables;
@@ -82,6 +88,25 @@ void refuse_loaded_without_slot(pg::Connection& target, const plan::Plan& plan) 
                             "database made meanwhile are in no slot; following must start with "
                             "the load: `mapengine reset {}` (its rows are deleted), then sync",
                             step.mapping->name, step.mapping->file));
+  }
+}
+
+// A table added to follow.also after the setup started is not in its publication: its changes
+// since then are in no slot.
+void require_published(pg::Connection& source, const std::string& publication,
+                       const std::vector<FollowedTable>& tables) {
+  for (const auto& table : tables) {
+    pg::Result published = source.exec(
+        "SELECT 1 FROM pg_publication_tables WHERE pubname = $1 AND schemaname = $2 AND "
+        "tablename = $3",
+        {publication, table.schema, table.name});
+    if (published.rows() > 0) continue;
+    throw Error(ErrorKind::kConflict,
+                fmt::format("source table {}.{} is read by the mappings (follow.also) but not in "
+                            "publication {}: it was added after the setup started, so its "
+                            "changes since then are in no slot; drop the setup (`mapengine sync "
+                            "--drop`), reset the mappings and sync again",
+                            table.schema, table.name, publication));
   }
 }
 
@@ -206,7 +231,7 @@ class Stream {
           }
           if (auto changes = collector.feed(decoded)) {
             in_transaction = false;
-            if (!changes->keys.empty()) {
+            if (changes->touches_mappings()) {
               AppliedChanges applied = applier.apply(source, target, *changes, record_.name);
               ++totals.transactions;
               totals.upserted += applied.upserted;
@@ -324,6 +349,7 @@ FollowOutcome follow(const spec::Project& project, const plan::Plan& plan,
                               "files, or drop the setup (`mapengine sync --drop`) and start again",
                               options.name, fmt::join(recorded, ", "), fmt::join(asked, ", ")));
     }
+    require_published(source, record->publication, followed_tables(source, plan));
   }
   if (!record) {
     refuse_loaded_without_slot(target, plan);

@@ -69,3 +69,31 @@ TEST_CASE("following refuses what it cannot map, saying what to do", "[follow]")
   renamed.columns[1].name = "order_id";
   REQUIRE_THROWS_WITH(collector.feed(renamed), Catch::Contains("no longer has the key column id"));
 }
+
+TEST_CASE("a joined table's changed rows give the join values of the mappings that declare it",
+          "[follow][also]") {
+  // customers is joined by the mapping `orders` (follow.also[0]: orders.customer_id = id) and
+  // drives none.
+  FollowedTable customers{"public", "customers", {}, {}};
+  customers.joined.push_back({"orders", 0, {"id"}});
+  ChangeCollector collector({customers});
+  Relation relation;
+  relation.id = 300;
+  relation.schema = "public";
+  relation.name = "customers";
+  relation.replica_identity = 'd';
+  relation.columns = {{"id", 23, -1, true}, {"name", 25, -1, false}};
+
+  collector.feed(Begin{pg::Lsn{10}, 5, 1});
+  collector.feed(relation);
+  collector.feed(Update{300, std::nullopt, {text("7"), text("renamed")}});
+  collector.feed(Update{300, Tuple{text("8"), null()}, {text("9"), text("moved")}});  // id 8 -> 9
+  collector.feed(Delete{300, {text("11"), null()}});
+  collector.feed(Insert{300, {null(), text("no id")}});  // a NULL joins nothing
+  auto changes = collector.feed(Commit{pg::Lsn{20}, pg::Lsn{30}, 6});
+  REQUIRE(changes);
+  CHECK(changes->keys.empty());
+  REQUIRE(changes->joined.count("orders") == 1);
+  CHECK(changes->joined["orders"][0] == std::set<Key>{{"7"}, {"8"}, {"9"}, {"11"}});
+  CHECK(changes->changes == 5);
+}

@@ -125,7 +125,7 @@ TEST_CASE("on_delete delete (the default): rows deleted or filtered out leave th
   expect_valid(f, "");
 }
 
-TEST_CASE("on_delete keep: the target row stays, recorded as retired; validate is clean and "
+TEST_CASE("on_delete keep: the target row stays, recorded as retired, validate clean and "
           "says so",
           "[follow][sync][on_delete]") {
   MigrationFixture f;
