@@ -115,12 +115,25 @@ Runner add_sync_command(CLI::App& app) {
     Diagnostics diagnostics;
     plan::Plan plan = plan::make_plan(project, diagnostics);
     check_databases_first(project, options.apply);
-    follow::FollowOutcome outcome = follow::follow(
-        project, plan, options,
-        [&](const ApplyOptions& load) {
-          return initial_load(project, plan, load, interrupted, options.show_progress);
-        },
-        &interrupted);
+    follow::FollowOutcome outcome;
+    try {
+      outcome = follow::follow(
+          project, plan, options,
+          [&](const ApplyOptions& load) {
+            return initial_load(project, plan, load, interrupted, options.show_progress);
+          },
+          &interrupted);
+    } catch (const Error& e) {
+      // Out of retries (a server down longer than --retry-for): what was applied is committed
+      // with its position, so a re-run goes on from there.
+      ErrorExit exit = error_exit(e.kind(), e.sqlstate(), e.is_permanent(), false);
+      if (exit.code != kExitDatabase) throw;
+      exit.advice =
+          "mapengine: every change applied is committed with its position; run the same command "
+          "again to go on following.";
+      print_error_exit(e.what(), e.sqlstate(), exit);
+      return exit.code;
+    }
     if (outcome.status == "load-failed") return outcome.exit_code;
     print_event(spdlog::level::info, "sync_done",
                 fmt::format("sync {}: {} source transactions applied ({} rows written, {} "
