@@ -112,6 +112,8 @@ std::string options_json(const ApplyOptions& options) {
                         {"allow_existing_rows", options.allow_existing_rows},
                         {"jobs", options.jobs},
                         {"parallel", options.parallel},
+                        {"ranges", options.ranges},
+                        {"join", options.join},
                         {"batch_size", options.batch_size},
                         {"consistent", options.consistent}}
       .dump();
@@ -236,7 +238,8 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
   // Scheduler: start a mapping when its dependencies within the plan have succeeded.
   std::mutex mutex;
   std::condition_variable changed;
-  enum class StepState { kPending, kRunning, kSucceeded, kFailed };
+  // kHandedOver: another process finishes the mapping (apply --join); its dependents wait.
+  enum class StepState { kPending, kRunning, kSucceeded, kHandedOver, kFailed };
   std::map<std::string, StepState> status_of;  // by mapping name
   for (const auto& step : plan.steps) status_of[step.mapping->name] = StepState::kPending;
   int running = 0;
@@ -328,6 +331,9 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
           summary.results[i] = std::move(result);
           bool succeeded = outcome == ApplyStatus::kSucceeded;
           status_of[s.mapping->name] = succeeded ? StepState::kSucceeded : StepState::kFailed;
+          if (succeeded && result.status == ApplyStatus::kHandedOver) {
+            status_of[s.mapping->name] = StepState::kHandedOver;
+          }
           // A rehearsal goes on with the mappings that do not depend on a failed one.
           if (!succeeded && (!rehearsal || outcome == ApplyStatus::kInterrupted ||
                              !rehearsal->target->is_ok())) {
@@ -375,6 +381,13 @@ ApplySummary apply(const spec::Project& project, const plan::Plan& plan,
       auto it = status_of.find(dep);
       if (it != status_of.end() && it->second == StepState::kFailed) {
         summary.results[i].message = fmt::format("not run: it depends on {}, which failed", dep);
+        break;
+      }
+      if (it != status_of.end() && it->second == StepState::kHandedOver) {
+        summary.results[i].message = fmt::format(
+            "not run: it depends on {}, which another process is finishing; apply it again "
+            "once that is complete",
+            dep);
         break;
       }
     }

@@ -10,6 +10,7 @@ std::string_view to_string(ApplyStatus status) {
     case ApplyStatus::kSucceeded: return "succeeded";
     case ApplyStatus::kUpToDate: return "up-to-date";
     case ApplyStatus::kWaiting: return "waiting";
+    case ApplyStatus::kHandedOver: return "handed-over";
     case ApplyStatus::kFailed: return "failed";
     case ApplyStatus::kInterrupted: return "interrupted";
     case ApplyStatus::kDryRun: return "dry-run";

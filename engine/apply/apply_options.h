@@ -25,7 +25,9 @@ struct ApplyOptions {
   bool retry_rejects = false;  // re-process only the rejected rows of completed mappings
   bool allow_existing_rows = false;  // see state::ClaimOptions
   int jobs = 1;                // mappings run concurrently (dependencies still hold)
-  int parallel = 0;            // key ranges per mapping; 0 = the mapping's `parallel`
+  int parallel = 0;            // key ranges loaded at once per mapping; 0 = its `parallel`
+  int ranges = 0;              // key ranges a mapping is split into when it starts; 0 = parallel
+  bool join = false;           // load the ranges nobody holds of mappings another process applies
   int batch_size = 0;          // 0 = the mapping's batch_size
   RetryPolicy retry;           // transient errors, in every phase (--retry-for, --retries)
   int sample_rows = 5;         // dry run: transformed rows shown per mapping
@@ -68,6 +70,9 @@ enum class ApplyStatus {
   // "rejects": the table is finished but its rejects need attention (it declares no
   // max_rejects and rejected rows, or they exceed the limit it declares now)
   kRejects,
+  // "handed-over": apply --join: this process's key ranges are loaded and another process,
+  // loading the rest, finishes the mapping (mappings that depend on it are not run)
+  kHandedOver,
 };
 std::string_view to_string(ApplyStatus status);
 // JSON (log lines, summaries) writes the same words.

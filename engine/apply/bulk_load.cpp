@@ -60,6 +60,10 @@ void BulkLoad::begin(pg::Connection& target) {
 }
 
 void BulkLoad::finish(pg::Connection& target, std::string& message) {
+  if (rehearsal_) return;
+  // Definitions another process set aside (one whose run this process joined) are restored by
+  // whichever process finishes the mapping.
+  if (!active_) active_ = state::has_set_aside(target, mapping_.name);
   if (!active_) return;
   state::Restored restored = state::restore_definitions(target, mapping_, run_id_, lease_owner_);
   active_ = false;

@@ -26,7 +26,8 @@ class BulkLoad {
   // state::set_aside_definitions throws (a table with rows, a role that does not own it).
   void begin(pg::Connection& target);
   // After every range is loaded, before the rejects are judged: re-creates the definitions
-  // (rows a foreign key refuses become rejects) and says so in `message`.
+  // (rows a foreign key refuses become rejects) and says so in `message`; also those another
+  // process set aside, when this one joined its run and finishes the mapping.
   void finish(pg::Connection& target, std::string& message);
   // On the way out of a stopped run: re-creates what is set aside, if the connection works and
   // this process still holds the lease; otherwise leaves the records for the next apply or a

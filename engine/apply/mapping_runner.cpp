@@ -25,6 +25,8 @@
 #include "engine/source/source_reader.h"
 #include "engine/state/batch_record.h"
 #include "engine/state/checkpoint_store.h"
+#include "engine/state/lease.h"
+#include "engine/state/range_lease.h"
 #include "engine/state/run_store.h"
 #include "engine/state/state_schema.h"
 
@@ -50,6 +52,8 @@ struct MappingShared {
   long long rejected_before = 0;  // rejects recorded by earlier attempts
   long long read_before = 0;
   state::LeaseRenewal lease;
+  bool joined = false;      // apply --join found another process applying the mapping
+  std::vector<int> loaded;  // ranges this process finished, guarded by mutex
   // Dry run with --sample: rows taken so far, whether rows were left out, and the rows set
   // aside because their parent row is outside an upstream mapping's sample (by column).
   std::atomic<long long> sampled{0};
@@ -303,6 +307,7 @@ void run_range(const RowProgram& program, const state::RangeState& range,
     std::optional<pg::Connection> target;
     BatchWriter writer(mapping, program.target_column_list(), run.run_id, run.owner,
                        options.transaction, shared.lease);
+    if (shared.joined) writer.fence_by_ranges_only();
     long long batch_no = 0;
     std::vector<std::string> previous_key = range.last_key.value_or(KeyParts{});
     while (auto built = queue.pop()) {
@@ -362,6 +367,10 @@ void run_range(const RowProgram& program, const state::RangeState& range,
         shared.stop = true;
         break;
       }
+      if (built->last) {
+        std::lock_guard lock(shared.mutex);
+        shared.loaded.push_back(range.range_no);
+      }
       pool.give(std::move(built->batch));
     }
   } catch (...) {
@@ -370,6 +379,70 @@ void run_range(const RowProgram& program, const state::RangeState& range,
   shared.stop = shared.stop || (run.interrupted && run.interrupted->load());
   queue.close();
   producer.join();
+}
+
+// Claims key ranges nobody holds, one at a time, and loads each, until none is left or the
+// mapping stops. A dry run claims on the rehearsal's connection.
+void run_ranges(const RowProgram& program, const ApplyOptions& options, const RunContext& run,
+                MappingProgress& progress, MappingShared& shared, int batch_size,
+                const CutShortParents& parents) {
+  const spec::MappingSpec& mapping = program.mapping();
+  std::optional<pg::Connection> own;
+  while (!shared.stop) {
+    std::optional<state::RangeState> range;
+    try {
+      if (run.rehearsal != nullptr) {
+        range = state::claim_range(*run.rehearsal->target, mapping.name, run.owner, run.run_id);
+      } else {
+        with_retries(
+            options.retry, fmt::format("{}: claiming a key range", mapping.name),
+            [&] {
+              if (!own || !own->is_ok()) own.emplace(options.target_url, "target");
+              range = state::claim_range(*own, mapping.name, run.owner, run.run_id);
+            },
+            [&] { own.reset(); });
+      }
+    } catch (...) {
+      shared.fail(std::current_exception());
+      return;
+    }
+    if (!range) return;
+    if (range->last_key) {
+      log_event(spdlog::level::info, "range_resume",
+                fmt::format("{}: range {}: resuming after its last committed batch", mapping.name,
+                            range->range_no),
+                {{"table", mapping.name}, {"range", range->range_no}});
+    }
+    run_range(program, *range, options, run, progress, shared, batch_size, parents);
+  }
+}
+
+// apply --join: the ranges the process that started the run split, once they are recorded.
+// Throws Error(kConflict) when that process stopped before recording them.
+std::vector<state::RangeState> wait_for_ranges(pg::Connection& target,
+                                               const spec::MappingSpec& mapping,
+                                               const RunContext& run) {
+  for (;;) {
+    std::vector<state::RangeState> ranges = state::load_ranges(target, mapping.name);
+    if (!ranges.empty()) return ranges;
+    if (run.interrupted != nullptr && run.interrupted->load()) {
+      throw Error(ErrorKind::kInterrupted,
+                  fmt::format("{}: interrupted before joining", mapping.name));
+    }
+    pg::Result holder = target.exec(
+        "SELECT COALESCE(lease_owner, ''), COALESCE(lease_until > clock_timestamp(), false) "
+        "FROM mapengine.mappings WHERE mapping = $1",
+        {mapping.name});
+    if (holder.rows() == 0 ||
+        state::decide_lease(std::string(holder.value(0, 0)), holder.value(0, 1) == "t",
+                            run.owner) != state::LeaseDecision::kRefuse) {
+      throw Error::conflict(fmt::format(
+          "{}: the process that started this mapping stopped before splitting its key ranges; "
+          "run apply again (with or without --join) to start it",
+          mapping.name));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
 }
 
 // Dry run: the first rows of the source transformed again, for the eye (COPY text), with the
@@ -472,6 +545,7 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
   claim_options.retry_rejects = options.retry_rejects;
   claim_options.allow_existing_rows =
       options.allow_existing_rows || run.reset_for_restart.count(mapping.name) > 0;
+  claim_options.join = options.join;
   state::ClaimStatus claim = state::ClaimStatus::kFresh;
   on_target(target, options, mapping, "claiming the mapping", [&](pg::Connection& c) {
     if (options.retry_rejects) applied_checksum = state::recorded_checksum(c, mapping.name);
@@ -490,6 +564,7 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
     return result;
   }
 
+  shared.joined = claim == state::ClaimStatus::kJoin;
   BulkLoad bulk(mapping, options, rehearsal != nullptr, run.run_id, run.owner);
   try {
     if (options.retry_rejects) {
@@ -536,49 +611,62 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
     }
     std::vector<state::RangeState> ranges;
     bool fresh = false;
-    on_target(target, options, mapping, "splitting the key ranges", [&](pg::Connection& c) {
-      ranges = state::load_ranges(c, mapping.name);
-      if (!ranges.empty()) return;
-      fresh = true;
-      if (!source.is_ok()) source = pg::Connection(options.source_url, "source");
-      // A rehearsal reads each mapping as one range, on its one connection.
-      int parts = rehearsal != nullptr ? 1
-                  : options.parallel > 0 ? options.parallel
-                                         : mapping.parallel;
-      state::create_ranges(c, mapping.name,
-                           split_key_ranges(source, mapping.source_query, mapping.key,
-                                            progress.total, parts));
-      ranges = state::load_ranges(c, mapping.name);
-    });
-    if (!fresh) {
-      log_event(spdlog::level::info, "mapping_resume",
-                fmt::format("{}: resuming after the last committed batch", mapping.name),
+    if (shared.joined) {
+      on_target(target, options, mapping, "waiting for the key ranges",
+                [&](pg::Connection& c) { ranges = wait_for_ranges(c, mapping, run); });
+      log_event(spdlog::level::info, "mapping_join",
+                fmt::format("{}: joining the run that applies it: loading the key ranges "
+                            "nobody holds",
+                            mapping.name),
                 {{"table", mapping.name}});
+    } else {
+      // Before the ranges are recorded: a process joining waits for them, so it never writes
+      // into a table whose definitions are not yet set aside.
+      on_target(target, options, mapping, "setting definitions aside for a bulk load",
+                [&](pg::Connection& c) { bulk.begin(c); });
+      on_target(target, options, mapping, "splitting the key ranges", [&](pg::Connection& c) {
+        ranges = state::load_ranges(c, mapping.name);
+        if (!ranges.empty()) return;
+        fresh = true;
+        if (!source.is_ok()) source = pg::Connection(options.source_url, "source");
+        // A rehearsal reads each mapping as one range, on its one connection.
+        int parts = rehearsal != nullptr   ? 1
+                    : options.ranges > 0   ? options.ranges
+                    : options.parallel > 0 ? options.parallel
+                                           : mapping.parallel;
+        state::create_ranges(
+            c, mapping.name,
+            split_key_ranges(source, mapping.source_query, mapping.key, progress.total, parts));
+        ranges = state::load_ranges(c, mapping.name);
+      });
+      if (!fresh) {
+        log_event(spdlog::level::info, "mapping_resume",
+                  fmt::format("{}: resuming after the last committed batch", mapping.name),
+                  {{"table", mapping.name}});
+      }
     }
-    on_target(target, options, mapping, "setting definitions aside for a bulk load",
-              [&](pg::Connection& c) { bulk.begin(c); });
+    int open_ranges = 0;
     for (const auto& r : ranges) {
       shared.rejected_before += r.rejected;
       shared.read_before += r.read;
+      open_ranges += r.done ? 0 : 1;
     }
     progress.read = 0;
     progress.total = progress.total - shared.read_before;
     progress.running = true;
     CutShortParents parents = cut_short_parents(program, project, rehearsal);
     if (rehearsal != nullptr) {
-      for (const auto& r : ranges) {
-        if (r.done || shared.stop) continue;
-        run_range(program, r, options, run, progress, shared, batch_size, parents);
-      }
+      run_ranges(program, options, run, progress, shared, batch_size, parents);
     } else {
-      std::vector<std::thread> workers;
-      for (const auto& r : ranges) {
-        if (r.done) continue;
-        workers.emplace_back([&, r] {
-          run_range(program, r, options, run, progress, shared, batch_size, parents);
-        });
+      // Each worker loads one range at a time and then claims the next nobody holds.
+      int workers =
+          std::min(open_ranges, options.parallel > 0 ? options.parallel : mapping.parallel);
+      std::vector<std::thread> threads;
+      for (int w = 0; w < workers; ++w) {
+        threads.emplace_back(
+            [&] { run_ranges(program, options, run, progress, shared, batch_size, parents); });
       }
-      for (auto& w : workers) w.join();
+      for (auto& t : threads) t.join();
     }
     progress.running = false;
     if (shared.failure) std::rethrow_exception(shared.failure);
@@ -588,6 +676,35 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
                       ? fmt::format("{}: interrupted; the dry run wrote nothing", mapping.name)
                       : fmt::format("{}: interrupted; every committed batch is kept",
                                     mapping.name));
+    }
+    // The mapping-level steps run once, in the process that finds every range done.
+    state::FinishClaim finishing;
+    on_target(target, options, mapping, "finding every key range done", [&](pg::Connection& c) {
+      finishing = state::claim_finish(c, mapping.name, run.owner, run.run_id);
+    });
+    if (!finishing.finish) {
+      result.status = ApplyStatus::kHandedOver;
+      static_cast<RowCounts&>(result) = progress.counts();
+      std::vector<int> loaded = shared.loaded;
+      std::sort(loaded.begin(), loaded.end());
+      result.message = fmt::format(
+          "loaded {} of its {} key ranges ({}); {} finishes the mapping", loaded.size(),
+          ranges.size(),
+          loaded.empty() ? std::string("none") : fmt::format("{}", fmt::join(loaded, ", ")),
+          finishing.finisher.empty()
+              ? std::string("the process that loads its last range")
+              : fmt::format("another process ({})",
+                            state::describe_lease_owner(finishing.finisher)));
+      result.seconds = seconds_since(started);
+      log_event(spdlog::level::info, "mapping_handed_over",
+                fmt::format("{}: {}", mapping.name, result.message), {{"table", mapping.name}});
+      on_target(target, options, mapping, "recording the outcome", [&](pg::Connection& c) {
+        state::finish_run_mapping(c, run.run_id, mapping.name,
+                                  std::string(to_string(result.status)), progress.counts(),
+                                  result.seconds, result.message);
+      });
+      progress.finished = true;
+      return result;
     }
     on_target(target, options, mapping, "re-creating the definitions set aside",
               [&](pg::Connection& c) { bulk.finish(c, result.message); });
@@ -655,7 +772,13 @@ MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project&
         e.kind() == ErrorKind::kInterrupted ? ApplyStatus::kInterrupted : ApplyStatus::kFailed;
     try {
       if (!target.is_ok() && !target.held()) target = pg::Connection(options.target_url, "target");
-      bulk.abandon(target);
+      state::release_ranges(target, mapping.name, run.owner);
+      // While other processes load ranges, the set-aside definitions wait for the one that
+      // finishes the mapping.
+      if (!shared.joined &&
+          !state::live_range_holder(state::range_holders(target, mapping.name), run.owner)) {
+        bulk.abandon(target);
+      }
       state::release_lease(target, mapping.name, run.owner);
       state::finish_run_mapping(target, run.run_id, mapping.name,
                                 std::string(to_string(status)), progress.counts(),

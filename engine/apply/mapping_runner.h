@@ -1,7 +1,10 @@
 // MappingRunner: applies ONE mapping: describes the source query, loads lookups, compiles the
-// row program, claims the mapping (lease + checksum), splits or resumes its key ranges, runs one
-// reader -> transform -> writer pipeline per range, resolves self-references, and records the
-// outcome. A dry run (RunContext::rehearsal) does all of it on the rehearsal's connection.
+// row program, claims the mapping (lease + checksum), splits or resumes its key ranges, claims
+// them one at a time (state/range_lease.h) and runs one reader -> transform -> writer pipeline
+// per range, then, in the one process that finds every range done, resolves self-references and
+// records the outcome. With ApplyOptions::join it loads, alongside the process applying the
+// mapping, the ranges nobody holds. A dry run (RunContext::rehearsal) does all of it on the
+// rehearsal's connection.
 //
 // Thread-safety: run() may be called concurrently for different mappings.
 #pragma once
@@ -37,8 +40,8 @@ struct RunContext {
   std::set<std::string> reset_for_restart;
 };
 
-// Runs `mapping`. Returns the result (status succeeded / up-to-date; in a dry run dry-run, or
-// over-limit when its rejects exceed max_rejects); throws Error on failure after recording it
+// Runs `mapping`. Returns the result (status succeeded / up-to-date / handed-over when another
+// process finishes it; in a dry run dry-run, or over-limit when its rejects exceed max_rejects); throws Error on failure after recording it
 // (status failed or interrupted) and releasing the lease.
 MappingResult run_mapping(const spec::MappingSpec& mapping, const spec::Project& project,
                           const ApplyOptions& options, const RunContext& run,

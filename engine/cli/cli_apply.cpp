@@ -178,6 +178,12 @@ int run_apply(const ApplyFlags& flags, double started_at, std::vector<MappingRes
   if (flags.options.retry_rejects && (flags.options.restart || flags.options.dry_run)) {
     throw Error::usage("--retry-rejects cannot be combined with --restart or --dry-run");
   }
+  if (flags.options.join && (flags.options.restart || flags.options.dry_run ||
+                             flags.options.retry_rejects || flags.options.allow_changed)) {
+    throw Error::usage(
+        "--join loads the key ranges of a running apply; it cannot be combined with --restart, "
+        "--dry-run, --retry-rejects or --allow-changed");
+  }
   spec::Project project = load_checked_project(flags.paths);
   Diagnostics diagnostics;
   const plan::Plan plan = plan::make_plan(project, diagnostics);
@@ -310,6 +316,14 @@ void add_concurrency_options(CLI::App* sub, ApplyFlags* flags) {
   sub->add_option("--parallel", flags->options.parallel,
                   "key ranges loaded concurrently per mapping (default: the mapping's parallel)")
       ->check(CLI::Range(1, 64));
+  sub->add_option("--ranges", flags->options.ranges,
+                  "key ranges a mapping is split into when it starts (default: --parallel); "
+                  "more ranges than --parallel leave some for processes that --join")
+      ->check(CLI::Range(1, 1024));
+  sub->add_flag("--join", flags->options.join,
+                "load the key ranges nobody holds of a mapping another mapengine (on this host "
+                "or another) is applying, instead of being refused; the process that finds "
+                "every range done finishes the mapping; with no such process, a plain apply");
   sub->add_option("--batch-size", flags->options.batch_size,
                   "rows per target transaction (default: the mapping's batch_size)")
       ->check(CLI::Range(1, 100000));
@@ -389,7 +403,8 @@ Runner add_apply_command(CLI::App& app) {
   sub->footer(
       "Exit codes: 0 done; 1 lint or lint --db errors, rejects that need attention (over "
       "max_rejects, 0 unless declared) or another failure; 2 usage error; 3 a decision is "
-      "needed (the mapping file changed, another process holds the mapping, newer state "
+      "needed (the mapping file changed, another process holds the mapping and --join was not "
+      "given, newer state "
       "schema, a table with rows this target has no record of); 4 connection or transient "
       "database failure; 5 a database error retrying cannot fix (the message says what to "
       "fix); 130 interrupted. Committed batches are kept after 4, 5 and 130: run the same "

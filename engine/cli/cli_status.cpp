@@ -15,6 +15,7 @@
 #include "engine/plan/dependency_plan.h"
 #include "engine/spec/spec_loader.h"
 #include "engine/state/follow_store.h"
+#include "engine/state/lease.h"
 #include "engine/state/mapping_status.h"
 #include "engine/state/state_schema.h"
 
@@ -38,6 +39,24 @@ std::string last_run_text(const state::MappingStatus& s) {
 std::string lease_text(const state::MappingStatus& s) {
   if (!s.lease_live) return "-";
   return fmt::format("{} until {}", s.lease_owner, s.lease_until.substr(11, 8));
+}
+
+// "ranges 0, 1 held by host a, pid 1, run 5; range 2 held by ...": which process loads which
+// key ranges (apply --join), or empty.
+std::string range_leases_text(const state::MappingStatus& s) {
+  std::vector<std::pair<std::string, std::vector<int>>> by_owner;
+  for (const auto& holder : s.range_leases) {
+    auto it = std::find_if(by_owner.begin(), by_owner.end(),
+                           [&](const auto& o) { return o.first == holder.owner; });
+    if (it == by_owner.end()) it = by_owner.insert(by_owner.end(), {holder.owner, {}});
+    it->second.push_back(holder.range_no);
+  }
+  std::vector<std::string> parts;
+  for (const auto& [owner, ranges] : by_owner) {
+    parts.push_back(fmt::format("{} {} held by {}", ranges.size() == 1 ? "range" : "ranges",
+                                fmt::join(ranges, ", "), state::describe_lease_owner(owner)));
+  }
+  return fmt::format("{}", fmt::join(parts, "; "));
 }
 
 // A follow setup as the target records it and, when reachable, as the legacy server sees its
@@ -263,6 +282,9 @@ Runner add_status_command(CLI::App& app) {
                  s.state + (changed ? "*" : ""), s.read, s.written, s.rejected, s.skipped,
                  fmt::format("{}/{}", s.ranges_done, s.ranges_total), last_run_text(s),
                  lease_text(s));
+    }
+    for (const auto& s : statuses) {
+      if (!s.range_leases.empty()) fmt::print("{}: {}\n", s.mapping, range_leases_text(s));
     }
     for (const auto& s : statuses) {
       auto now = checksums.find(s.mapping);

@@ -11,6 +11,7 @@
 #include "engine/pg/transaction.h"
 #include "engine/source/copy_text_decoder.h"
 #include "engine/state/batch_record.h"
+#include "engine/state/range_lease.h"
 
 namespace mapengine {
 namespace {
@@ -233,10 +234,14 @@ BatchOutcome BatchWriter::write(pg::Connection& target, const Batch& batch, int 
   } catch (const Error& e) {
     if (!is_row_error(e) || !target.is_ok()) throw;
   }
-  // Rows refused because another process took the mapping over (and wrote the same keys) are
-  // not this batch's to set aside one by one: the batch would roll back at its lease check.
-  if (!state::holds_lease(target, mapping_.name, lease_owner_)) {
+  // Rows refused because another process took the mapping or the range over (and wrote the
+  // same keys) are not this batch's to set aside one by one: the batch would roll back at its
+  // lease check.
+  if (!ranges_only_ && !state::holds_lease(target, mapping_.name, lease_owner_)) {
     throw state::lease_lost(mapping_.name);
+  }
+  if (!state::holds_range_lease(target, mapping_.name, range_no, lease_owner_)) {
+    throw state::range_lease_lost(mapping_.name, range_no);
   }
   BatchOutcome outcome =
       write_transaction(target, batch, range_no, previous_key, range_done, true, nullptr);
@@ -336,7 +341,9 @@ BatchOutcome BatchWriter::write_transaction(pg::Connection& target, const Batch&
   advance.last_key = batch.last_key;
   advance.range_done = range_done;
   advance.counts = {batch.rows_read, outcome.written, outcome.rejected, outcome.skipped};
-  state::advance_checkpoint(target, mapping_.name, lease_owner_, advance, renewal_.due());
+  advance.mapping_lease = !ranges_only_;
+  state::advance_checkpoint(target, mapping_.name, lease_owner_, advance,
+                            !ranges_only_ && renewal_.due());
   tx.commit();
   return outcome;
 }

@@ -54,6 +54,10 @@ class BatchWriter {
               std::string lease_owner, TransactionSettings settings,
               state::LeaseRenewal& renewal);
 
+  // A process that joined another's run (apply --join) holds only its ranges' leases: its
+  // batches are fenced by them alone, not by the mapping's lease.
+  void fence_by_ranges_only() { ranges_only_ = true; }
+
   // Writes `batch` for key range `range_no`, whose checkpoint must hold `previous_key` (the
   // last key of the batch committed before; empty for none). Throws Error on anything but
   // per-row refusals (the transaction is then rolled back; the caller may retry transient
@@ -97,6 +101,7 @@ class BatchWriter {
   long long run_id_;
   std::string lease_owner_;
   state::LeaseRenewal& renewal_;
+  bool ranges_only_ = false;
   TransactionSettings settings_;
   std::string create_stage_;       // for upsert / skip_existing
   std::string copy_;               // COPY into the table, or into the staging table

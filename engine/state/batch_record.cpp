@@ -6,6 +6,7 @@
 #include "engine/pg/copy_text.h"
 #include "engine/state/lease.h"
 #include "engine/state/legacy_key.h"
+#include "engine/state/range_lease.h"
 
 namespace mapengine::state {
 namespace {
@@ -105,28 +106,40 @@ void advance_checkpoint(pg::Connection& target, const std::string& mapping,
   // (Checked before the rows, the server's foreign-key checks of the rows measured slower: 3 to
   // 4.5 % of the writing backend's CPU in ResourceOwnerRememberTupleDesc, against 1 to 1.9 %
   // checked last.)
-  std::string lease =
-      renew_lease ? fmt::format("UPDATE mapengine.mappings SET lease_until = {} WHERE mapping = $1 "
+  std::string lease = !advance.mapping_lease ? std::string("SELECT 1")
+                      : renew_lease
+                          ? fmt::format(
+                                "UPDATE mapengine.mappings SET lease_until = {} WHERE mapping = $1 "
                                 "AND lease_owner = $10 RETURNING 1",
                                 lease_expiry_sql())
-                  : std::string("SELECT FROM mapengine.mappings WHERE mapping = $1 AND "
+                          : std::string(
+                                "SELECT FROM mapengine.mappings WHERE mapping = $1 AND "
                                 "lease_owner = $10 FOR SHARE");
+  // The range's own lease is checked and renewed by the checkpoint's update; a range done gives
+  // it back.
   pg::Result moved = target.exec(
-      fmt::format("WITH lease AS ({}), advanced AS (UPDATE mapengine.checkpoints SET "
-                  "last_key = COALESCE($3::jsonb, last_key), done = $4, "
+      fmt::format("WITH lease AS ({0}), advanced AS (UPDATE mapengine.checkpoints SET "
+                  "last_key = COALESCE($3::jsonb, last_key), done = $4::boolean, "
                   "rows_read = rows_read + $5, rows_written = rows_written + $6, "
                   "rows_rejected = rows_rejected + $7, rows_skipped = rows_skipped + $8, "
-                  "batches = batches + 1, updated_at = clock_timestamp() "
-                  "WHERE mapping = $1 AND range_no = $2 AND last_key IS NOT DISTINCT FROM "
-                  "$9::jsonb AND EXISTS (SELECT FROM lease) RETURNING 1) "
+                  "batches = batches + 1, updated_at = clock_timestamp(), "
+                  "lease_owner = CASE WHEN $4::boolean THEN NULL ELSE lease_owner END, "
+                  "lease_run_id = CASE WHEN $4::boolean THEN NULL ELSE lease_run_id END, "
+                  "lease_until = CASE WHEN $4::boolean THEN NULL ELSE {1} END "
+                  "WHERE mapping = $1 AND range_no = $2 AND lease_owner = $10 AND "
+                  "last_key IS NOT DISTINCT FROM $9::jsonb AND EXISTS (SELECT FROM lease) "
+                  "RETURNING 1) "
                   "SELECT EXISTS (SELECT FROM lease), EXISTS (SELECT FROM advanced)",
-                  lease),
+                  lease, lease_expiry_sql()),
       {mapping, std::to_string(advance.range_no), key_param(advance.last_key),
        std::string(advance.range_done ? "true" : "false"), std::to_string(advance.counts.read),
        std::to_string(advance.counts.written), std::to_string(advance.counts.rejected),
        std::to_string(advance.counts.skipped), key_param(advance.previous_key), owner});
   if (moved.value(0, 0) != "t") throw lease_lost(mapping);
   if (moved.value(0, 1) != "t") {
+    if (!holds_range_lease(target, mapping, advance.range_no, owner)) {
+      throw range_lease_lost(mapping, advance.range_no);
+    }
     throw Error::conflict(fmt::format(
         "{}: range {}: the checkpoint is not where this process's last committed batch left "
         "it (the server lost committed batches, for example in a crash with --async-commit, "

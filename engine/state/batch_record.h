@@ -73,14 +73,19 @@ struct CheckpointAdvance {
   std::span<const std::string> last_key;      // where it moves (empty: it stays)
   bool range_done = false;
   RowCounts counts;
+  // Also fenced by the mapping's lease (this process holds it); false for a process that joined
+  // another's run, which holds only its ranges' leases.
+  bool mapping_lease = true;
 };
 
 // Moves `mapping`'s checkpoint for the batch, in the batch's transaction, if `owner` still holds
-// the lease (renewing it when `renew_lease`). The lease is checked last, in this statement, so
-// its row is locked only for the end of the batch: a takeover either came first, and the batch
-// rolls back, or waits for its commit. Throws Error(kConflict) when the lease was taken over
-// (lease_lost()), or when the checkpoint is not at `previous_key` (the server lost committed
-// batches, or another process wrote the range: going on would skip rows).
+// the range's lease (renewed by the same update; given back when the range is done) and, when
+// `advance.mapping_lease`, the mapping's (renewing it when `renew_lease`). The leases are checked
+// last, in this statement, so their rows are locked only for the end of the batch: a takeover
+// either came first, and the batch rolls back, or waits for its commit. Throws Error(kConflict)
+// when a lease was taken over (lease_lost(), range_lease_lost()), or when the checkpoint is not
+// at `previous_key` (the server lost committed batches, or another process wrote the range:
+// going on would skip rows).
 void advance_checkpoint(pg::Connection& target, const std::string& mapping,
                         const std::string& owner, const CheckpointAdvance& advance,
                         bool renew_lease);

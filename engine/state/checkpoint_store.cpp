@@ -8,6 +8,7 @@
 #include "engine/pg/transaction.h"
 #include "engine/state/lease.h"
 #include "engine/state/legacy_key.h"
+#include "engine/state/range_lease.h"
 #include "engine/state/run_store.h"
 #include "engine/state/state_schema.h"
 
@@ -72,11 +73,26 @@ ClaimStatus claim_in_transaction(pg::Connection& target, const spec::MappingSpec
   bool held = row.value(0, 3) == "t";
   bool has_progress = row.value(0, 6) == "t";
   LeaseDecision lease = decide_lease(holder, held, owner);
-  if (lease == LeaseDecision::kRefuse) {
+  // Processes that joined a run hold only ranges: the mapping is busy while any of them lives.
+  std::optional<RangeHolder> loading =
+      live_range_holder(range_holders(target, mapping.name), owner);
+  if (lease == LeaseDecision::kRefuse || loading) {
+    std::string who =
+        lease == LeaseDecision::kRefuse
+            ? describe_lease_owner(holder)
+            : fmt::format("{} (range {})", describe_lease_owner(loading->owner), loading->range_no);
+    if (options.join && status == "running") {
+      if (mapping.has_checksum(checksum)) return ClaimStatus::kJoin;
+      throw Error::conflict(fmt::format(
+          "{}: cannot join the run of {}: {} differs from the file it applies (checksum {} -> "
+          "{}); join with the same file",
+          mapping.name, who, mapping.file, checksum.substr(0, 12), mapping.checksum.substr(0, 12)));
+    }
     throw Error::conflict(fmt::format(
         "{}: another mapengine is applying this mapping: {}, started {}. "
-        "Wait for it to finish (its lease expires {} after its last batch)",
-        mapping.name, describe_lease_owner(holder), row.value(0, 4), lease_duration_text()));
+        "Wait for it to finish (its lease expires {} after its last batch), or load the key "
+        "ranges nobody holds alongside it with apply --join",
+        mapping.name, who, row.value(0, 4), lease_duration_text()));
   }
   if (lease == LeaseDecision::kTakeOver && !row.is_null(0, 5)) {
     // The holder ended without giving the lease back (kill -9, a machine that stopped): its
@@ -162,7 +178,9 @@ ClaimStatus claim_mapping(pg::Connection& target, const spec::MappingSpec& mappi
                           const ClaimOptions& options) {
   pg::Transaction tx(target);
   ClaimStatus result = claim_in_transaction(target, mapping, owner, run_id, options);
-  if (result != ClaimStatus::kComplete) {
+  if (result == ClaimStatus::kJoin) {
+    begin_run_mapping(target, run_id, mapping);
+  } else if (result != ClaimStatus::kComplete) {
     begin_run_mapping(target, run_id, mapping);
     if (!mapping.legacy_key_columns.empty()) refresh_id_maps_view_in(target);
   }

@@ -3,8 +3,9 @@
 //
 // Exclusive runs: a mapping is claimed with a lease (state/lease.h) taken in one short
 // transaction and renewed by the batch transactions (state/batch_record.h). A second process is
-// refused with the holder's host, pid and start time. A lease whose owner is a dead process on
-// the same host, or whose expiry has passed, is taken over.
+// refused with the holder's host, pid and start time, unless it joins the run (apply --join,
+// state/range_lease.h). A lease whose owner is a dead process on the same host, or whose expiry
+// has passed, is taken over.
 //
 // Thread-safety: functions use only the connection they are given.
 #pragma once
@@ -32,6 +33,7 @@ enum class ClaimStatus {
   kFresh,     // nothing recorded yet: start from the beginning
   kResume,    // an earlier attempt committed batches: continue after them
   kComplete,  // already applied with this very file: nothing to do
+  kJoin,      // ClaimOptions::join: another live process is applying it; load ranges alongside
 };
 
 struct ClaimOptions {
@@ -45,11 +47,16 @@ struct ClaimOptions {
   // Start an insert-mode mapping this target has no record of although its table has rows
   // (refused otherwise: its state was lost, and inserting would load every row again).
   bool allow_existing_rows = false;
+  // apply --join: while another live process applies the mapping (holds its lease or one of its
+  // ranges'), return kJoin, taking no lease, instead of refusing; the file must be the one that
+  // process applies. When none does, the claim is the usual one.
+  bool join = false;
 };
 
 // Registers `mapping`, checks its checksum against the recorded one and takes the lease for
-// `owner`. Throws Error(kConflict) when another live process holds the lease, or when the file
-// changed and neither allow_changed nor restart is given. kComplete takes no lease.
+// `owner`. Throws Error(kConflict) when another live process holds the lease or the lease of one
+// of the mapping's ranges (unless options.join), or when the file changed and neither
+// allow_changed nor restart is given. kComplete and kJoin take no lease.
 // Registration is one transaction: the claim, the run_mappings record of `run_id` and the
 // rebuilt mapengine.id_maps view commit together or not at all, so a failure (a table that does
 // not exist) leaves no lease, no `running` status and no view that names the mapping.

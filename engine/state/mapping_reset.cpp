@@ -16,6 +16,7 @@
 #include "engine/state/checkpoint_store.h"
 #include "engine/state/lease.h"
 #include "engine/state/legacy_key.h"
+#include "engine/state/range_lease.h"
 #include "engine/state/run_store.h"
 #include "engine/state/state_schema.h"
 
@@ -71,6 +72,13 @@ std::map<std::string, Registered> load_registered(pg::Connection& target) {
     m.lease_live = rows.value(r, 8) == "t";
     m.started_at = rows.value(r, 9);
     m.skipped = std::stoll(std::string(rows.value(r, 10)));
+    // Processes that joined a run (apply --join) hold only key ranges.
+    if (!m.lease_live) {
+      if (auto holder = live_range_holder(range_holders(target, m.mapping), /*owner=*/"")) {
+        m.lease_owner = holder->owner;
+        m.lease_live = true;
+      }
+    }
     out.emplace(m.mapping, std::move(m));
   }
   return out;

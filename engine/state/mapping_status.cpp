@@ -45,6 +45,9 @@ void load_one(pg::Connection& target, MappingStatus& s) {
   s.written = std::stoll(std::string(ranges.value(0, 3)));
   s.rejected = std::stoll(std::string(ranges.value(0, 4)));
   s.skipped = std::stoll(std::string(ranges.value(0, 5)));
+  for (auto& holder : range_holders(target, s.mapping)) {
+    if (holder.live) s.range_leases.push_back(std::move(holder));
+  }
   s.rejects_now = std::stoll(std::string(
       target.exec("SELECT count(*) FROM mapengine.rejects WHERE mapping = $1", {s.mapping})
           .value(0, 0)));
@@ -77,7 +80,7 @@ void load_one(pg::Connection& target, MappingStatus& s) {
   }
   // "running" is what the mappings row says while a run holds it; without a live holder the
   // run ended without completing it.
-  if (s.state == "running" && !s.lease_live) {
+  if (s.state == "running" && !s.lease_live && s.range_leases.empty()) {
     s.state = s.last_run && s.last_run->outcome == "failed" ? "failed" : "interrupted";
   }
   if (row.rows() == 0 && s.last_run && s.last_run->outcome == "reset") s.state = "reset";
@@ -121,6 +124,10 @@ nlohmann::json to_json(const MappingStatus& s) {
                         {"lease", nullptr},
                         {"last_run", nullptr}};
   if (s.lease_live) out["lease"] = {{"owner", s.lease_owner}, {"until", s.lease_until}};
+  out["ranges"]["held"] = nlohmann::json::array();
+  for (const auto& holder : s.range_leases) {
+    out["ranges"]["held"].push_back({{"range", holder.range_no}, {"owner", holder.owner}});
+  }
   if (s.last_run) {
     const LastRun& r = *s.last_run;
     out["last_run"] = {{"run_id", r.run_id},

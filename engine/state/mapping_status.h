@@ -1,5 +1,6 @@
 // MappingStatus: where each mapping stands on a target, read from the state schema for
-// `mapengine status`: its state, its last run, its rows, its key ranges and its lease.
+// `mapengine status`: its state, its last run, its rows, its key ranges and its leases (the
+// mapping's, and which process holds each range being loaded).
 //
 // Thread-safety: functions use only the connection they are given.
 #pragma once
@@ -11,6 +12,7 @@
 
 #include "engine/common/row_counts.h"
 #include "engine/pg/connection.h"
+#include "engine/state/range_lease.h"
 
 namespace mapengine::state {
 
@@ -39,6 +41,8 @@ struct MappingStatus : RowCounts {
   std::string lease_owner;  // "host:pid:run" while held
   std::string lease_until;
   bool lease_live = false;  // held by a process that is alive (or not known to be dead)
+  // The unfinished key ranges live processes hold (apply --join shares them), by range.
+  std::vector<RangeHolder> range_leases;
   std::string completed_at;
 };
 

@@ -172,6 +172,12 @@ CREATE TABLE mapengine.retired (
   PRIMARY KEY (mapping, legacy_key)
 );
 )sql",
+    // 5 -> 6: each key range's own lease (state/range_lease.h), so that processes that join a
+    // run (apply --join) share a mapping's ranges.
+    R"sql(
+ALTER TABLE mapengine.checkpoints ADD COLUMN lease_owner text, ADD COLUMN lease_run_id bigint,
+  ADD COLUMN lease_until timestamptz;
+)sql",
 };
 
 }  // namespace

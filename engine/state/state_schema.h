@@ -3,7 +3,7 @@
 //   runs            one row per apply/validate invocation: who, where, when, status
 //   run_mappings    per run and mapping: file, checksum, counts, seconds, status
 //   mappings        durable per-mapping state: checksum applied, status, lease (exclusive runs)
-//   checkpoints     per mapping and key range: last committed legacy key and counters
+//   checkpoints     per mapping and key range: last committed legacy key, counters, lease
 //   id_map          legacy key -> new id for mappings whose target keeps no legacy column
 //   id_maps (view)  every id map uniformly: id_map plus the legacy columns of target tables
 //   rejects         rows set aside: mapping, legacy key, column, value, rule, reason
@@ -22,7 +22,7 @@
 
 namespace mapengine::state {
 
-inline constexpr int kStateVersion = 5;
+inline constexpr int kStateVersion = 6;
 
 // Creates or upgrades the state schema. Returns the version now in place (kStateVersion).
 int ensure_state_schema(pg::Connection& target);

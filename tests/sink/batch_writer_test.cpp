@@ -50,7 +50,10 @@ Connection prepared(const TestDatabase& db) {
       "key_columns, status, lease_owner, lease_until) VALUES ('people', 'public', 'people', "
       "'people.yaml', 'x', '{id}', 'running', $1, clock_timestamp() + interval '1 minute')",
       {kOwner});
-  target.exec("INSERT INTO mapengine.checkpoints (mapping, range_no) VALUES ('people', 0)");
+  target.exec(
+      "INSERT INTO mapengine.checkpoints (mapping, range_no, lease_owner, lease_until) VALUES "
+      "('people', 0, $1, clock_timestamp() + interval '1 minute')",
+      {kOwner});
   return target;
 }
 

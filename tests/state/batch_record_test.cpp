@@ -23,7 +23,8 @@ namespace {
 
 const std::string kOwner = "here:1:1:b.n.1";
 
-// A state schema with mapping "m" leased to kOwner and one range whose checkpoint is at the start.
+// A state schema with mapping "m" leased to kOwner and one range, leased to kOwner too, whose
+// checkpoint is at the start.
 Connection registered(const TestDatabase& db) {
   Connection target(db.url(), "target");
   state::ensure_state_schema(target);
@@ -32,7 +33,10 @@ Connection registered(const TestDatabase& db) {
       "key_columns, status, lease_owner, lease_until) VALUES ('m', 'public', 't', 'm.yaml', 'x', "
       "'{id}', 'running', $1, clock_timestamp() + interval '1 minute')",
       {kOwner});
-  target.exec("INSERT INTO mapengine.checkpoints (mapping, range_no) VALUES ('m', 0)");
+  target.exec(
+      "INSERT INTO mapengine.checkpoints (mapping, range_no, lease_owner, lease_until) VALUES "
+      "('m', 0, $1, clock_timestamp() + interval '1 minute')",
+      {kOwner});
   return target;
 }
 
@@ -103,6 +107,53 @@ TEST_CASE("batch fencing: a batch whose lease was taken over writes nothing",
   CHECK(scalar(target, "SELECT count(*) FROM mapengine.rejects") == "0");
   CHECK(scalar(target, "SELECT batches FROM mapengine.checkpoints") == "0");
   CHECK_FALSE(state::holds_lease(target, "m", kOwner));
+}
+
+TEST_CASE("batch fencing: a batch whose range was taken over writes nothing",
+          "[state][batch_record]") {
+  TestDatabase db;
+  Connection target = registered(db);
+  target.exec("UPDATE mapengine.checkpoints SET lease_owner = 'there:2:2:b.n.2'");
+  for (bool mapping_lease : {true, false}) {
+    // Also for a process that joined the run, which does not hold the mapping's lease.
+    if (!mapping_lease) target.exec("UPDATE mapengine.mappings SET lease_owner = NULL");
+    std::vector<std::string> none, last = {"3"};  // the advance's keys point into them
+    state::CheckpointAdvance a = ::advance(none, last);
+    a.mapping_lease = mapping_lease;
+    try {
+      write_batch(target, kOwner, a);
+      FAIL("the batch committed without the range's lease");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::kConflict);
+      CHECK_THAT(e.what(), Catch::Contains("range 0: this process no longer holds the range's "
+                                           "lease"));
+    }
+    CHECK(scalar(target, "SELECT count(*) FROM mapengine.id_map") == "0");
+    CHECK(scalar(target, "SELECT batches FROM mapengine.checkpoints") == "0");
+  }
+}
+
+TEST_CASE("a process that joined the run writes under its range's lease alone; the range's "
+          "last batch gives it back",
+          "[state][batch_record]") {
+  TestDatabase db;
+  Connection target = registered(db);
+  target.exec("UPDATE mapengine.mappings SET lease_owner = 'there:2:2:b.n.2'");
+  target.exec("UPDATE mapengine.checkpoints SET lease_until = clock_timestamp()");
+  std::vector<std::string> none, first = {"3"}, second = {"7"};  // the advances' keys
+  state::CheckpointAdvance a = ::advance(none, first);
+  a.mapping_lease = false;
+  write_batch(target, kOwner, a);
+  // Every batch renews the range's lease.
+  CHECK(scalar(target, "SELECT format('%s|%s', lease_owner, lease_until > clock_timestamp() + "
+                       "interval '4 minutes') FROM mapengine.checkpoints") == kOwner + "|t");
+  a = ::advance(first, second);
+  a.mapping_lease = false;
+  a.range_done = true;
+  write_batch(target, kOwner, a, false, "2");
+  CHECK(scalar(target, "SELECT format('%s|%s|%s', done, lease_owner IS NULL, lease_until IS "
+                       "NULL) FROM mapengine.checkpoints") == "t|t|t");
+  CHECK(scalar(target, "SELECT count(*) FROM mapengine.id_map") == "2");
 }
 
 TEST_CASE("batch fencing: a checkpoint not where the last batch left it stops the batch",
