@@ -404,8 +404,8 @@ Runner add_apply_command(CLI::App& app) {
       "Exit codes: 0 done; 1 lint or lint --db errors, rejects that need attention (over "
       "max_rejects, 0 unless declared) or another failure; 2 usage error; 3 a decision is "
       "needed (the mapping file changed, another process holds the mapping and --join was not "
-      "given, newer state "
-      "schema, a table with rows this target has no record of); 4 connection or transient "
+      "given, newer state schema, a table with rows this target has no record of); 4 "
+      "connection or transient "
       "database failure; 5 a database error retrying cannot fix (the message says what to "
       "fix); 130 interrupted. Committed batches are kept after 4, 5 and 130: run the same "
       "command again to resume.");
