@@ -1,6 +1,6 @@
-// ChangeApplier: writes one committed source transaction's changes into the target, through
-// the mappings, in ONE target transaction that also records the source position
-// (state::confirm_position): all of it commits or none of it does.
+// ChangeApplier: writes one committed source transaction's changes (or several merged, see
+// follow::merge) into the target, through the mappings, in ONE target transaction that also
+// records the source position (state::confirm_position): all of it commits or none of it does.
 //
 // For each mapping, in plan order (parents first), the keys that changed are read again
 // through the mapping's own source query (current rows), run through the same row program

@@ -15,6 +15,26 @@ std::string table_name(const Relation& relation) {
 
 }  // namespace
 
+size_t TransactionChanges::key_count() const {
+  size_t count = 0;
+  for (const auto& [mapping, set] : keys) count += set.size();
+  for (const auto& [mapping, by_also] : joined) {
+    for (const auto& [also, values] : by_also) count += values.size();
+  }
+  return count;
+}
+
+void merge(TransactionChanges& into, TransactionChanges&& later) {
+  for (auto& [mapping, set] : later.keys) into.keys[mapping].merge(set);
+  for (auto& [mapping, by_also] : later.joined) {
+    for (auto& [also, values] : by_also) into.joined[mapping][also].merge(values);
+  }
+  into.end_lsn = std::max(into.end_lsn, later.end_lsn);
+  into.commit_time = later.commit_time;
+  into.changes += later.changes;
+  into.transactions += later.transactions;
+}
+
 ChangeCollector::ChangeCollector(std::vector<FollowedTable> tables) : tables_(std::move(tables)) {}
 
 void ChangeCollector::on_relation(const Relation& relation) {

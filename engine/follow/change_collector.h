@@ -54,9 +54,16 @@ struct TransactionChanges {
   // the transaction is applied.
   std::map<std::string, std::map<size_t, std::set<Key>>> joined;
   long long changes = 0;  // row changes seen in followed tables
+  long long transactions = 1;  // source transactions merged into these changes
 
   bool touches_mappings() const { return !keys.empty() || !joined.empty(); }
+  size_t key_count() const;
 };
+
+// Merges `later`, the next committed source transaction, into `into`: the union of their keys,
+// confirmed at `later`'s end. Applying the merge is applying both in order: following re-reads
+// the current rows of every changed key, so the result depends only on which keys changed.
+void merge(TransactionChanges& into, TransactionChanges&& later);
 
 class ChangeCollector {
  public:

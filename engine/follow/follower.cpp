@@ -33,6 +33,10 @@ using Clock = std::chrono::steady_clock;
 // leases and asks the server where its WAL ends.
 constexpr std::chrono::seconds kHeartbeat{1};
 constexpr std::chrono::milliseconds kPoll{200};
+// A group of waiting source transactions applied in one target transaction ends at this many
+// transactions or changed keys.
+constexpr long long kGroupTransactions = 1000;
+constexpr size_t kGroupKeys = 20000;
 
 // The tables driving `plan`'s mappings and those they join (follow.also), one entry per table.
 std::vector<FollowedTable> followed_tables(pg::Connection& source, const plan::Plan& plan) {
@@ -210,9 +214,30 @@ class Stream {
                           options_.report_every);
     auto next_heartbeat = Clock::now();
     auto next_renewal = Clock::now();
+    // Committed source transactions already arrived and not yet applied: applied together in
+    // one target transaction once no more is waiting (or the group is full).
+    std::optional<TransactionChanges> pending;
+    auto apply_pending = [&] {
+      AppliedChanges applied = applier.apply(source, target, *pending, record_.name);
+      totals.transactions += pending->transactions;
+      totals.upserted += applied.upserted;
+      totals.deleted += applied.deleted;
+      totals.rejected += applied.rejected;
+      confirmed = pending->end_lsn;
+      stream.acknowledge(confirmed);
+      reached = std::max(reached, pending->end_lsn);
+      handled_time = pending->commit_time;
+      pending.reset();
+    };
     for (;;) {
       if (interrupted_ != nullptr && interrupted_->load()) return false;
-      auto message = stream.next(kPoll);
+      bool grouping = pending && !in_transaction;
+      auto message = stream.next(grouping ? std::chrono::milliseconds(0) : kPoll);
+      if (grouping && (!message || std::holds_alternative<pg::Keepalive>(*message) ||
+                       pending->transactions >= kGroupTransactions ||
+                       pending->key_count() >= kGroupKeys || Clock::now() >= next_heartbeat)) {
+        apply_pending();
+      }
       if (message) {
         if (auto* alive = std::get_if<pg::Keepalive>(&*message)) {
           server_end = std::max(server_end, alive->wal_end);
@@ -231,17 +256,15 @@ class Stream {
           }
           if (auto changes = collector.feed(decoded)) {
             in_transaction = false;
-            if (changes->touches_mappings()) {
-              AppliedChanges applied = applier.apply(source, target, *changes, record_.name);
-              ++totals.transactions;
-              totals.upserted += applied.upserted;
-              totals.deleted += applied.deleted;
-              totals.rejected += applied.rejected;
-              confirmed = changes->end_lsn;
-              stream.acknowledge(confirmed);
+            if (!changes->touches_mappings()) changes->transactions = 0;
+            if (pending) {
+              merge(*pending, std::move(*changes));
+            } else if (changes->transactions > 0) {
+              pending = std::move(*changes);
+            } else {
+              reached = std::max(reached, changes->end_lsn);
+              handled_time = changes->commit_time;
             }
-            reached = std::max(reached, changes->end_lsn);
-            handled_time = changes->commit_time;
           }
         }
       }
@@ -249,7 +272,7 @@ class Stream {
       next_heartbeat = Clock::now() + kHeartbeat;
       // Transactions that touched no followed table still move the position: confirm it so the
       // server can recycle its WAL.
-      if (!in_transaction && reached > confirmed) {
+      if (!in_transaction && !pending && reached > confirmed) {
         state::confirm_position(target, record_.name, reached, owner_);
         confirmed = reached;
       }

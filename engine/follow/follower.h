@@ -10,8 +10,9 @@
 //      snapshot: the rows it reads then are newer, and every change since the snapshot is
 //      replayed from the slot, which re-reads current rows again: the same result.
 //   3. Following: each committed source transaction's changed keys are applied through the
-//      mappings in one target transaction with the position (ChangeApplier); the slot is
-//      acknowledged only up to positions the target committed. A restart resumes there.
+//      mappings in one target transaction with the position (ChangeApplier); transactions that
+//      already arrived behind it are merged into that one; the slot is acknowledged only up to
+//      positions the target committed. A restart resumes there.
 //
 // Thread-safety: one call per process, from the main thread.
 #pragma once

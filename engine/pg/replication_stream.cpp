@@ -94,6 +94,7 @@ void ReplicationStream::start(std::string_view slot, Lsn from, std::string_view 
 std::optional<StreamMessage> ReplicationStream::next(std::chrono::milliseconds timeout) {
   PGconn* conn = connection_.raw();
   auto deadline = std::chrono::steady_clock::now() + timeout;
+  bool polled = false;  // the socket was read at least once (also with a zero timeout)
   for (;;) {
     char* buffer = nullptr;
     int length = PQgetCopyData(conn, &buffer, 1);
@@ -126,9 +127,10 @@ std::optional<StreamMessage> ReplicationStream::next(std::chrono::milliseconds t
     if (length == -2) fail("reading the replication stream");
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return std::nullopt;
+    if (left.count() <= 0 && polled) return std::nullopt;
+    polled = true;
     pollfd descriptor{PQsocket(conn), POLLIN, 0};
-    int ready = ::poll(&descriptor, 1, static_cast<int>(left.count()));
+    int ready = ::poll(&descriptor, 1, static_cast<int>(std::max<long long>(0, left.count())));
     if (ready < 0 && errno != EINTR) fail("waiting for the replication stream");
     if (ready > 0 && PQconsumeInput(conn) == 0) fail("reading the replication stream");
   }

@@ -67,7 +67,8 @@ class ReplicationStream {
   CreatedSlot create_slot(std::string_view name);
   // Starts streaming the slot's changes after `from` for the publication (protocol version 1).
   void start(std::string_view slot, Lsn from, std::string_view publication);
-  // The next message, waiting at most `timeout`; nullopt when none came in time. Throws
+  // The next message, waiting at most `timeout` (0: only what already arrived); nullopt when
+  // none came in time. Throws
   // Error(kConnection) when the server ends the stream or the connection breaks.
   std::optional<StreamMessage> next(std::chrono::milliseconds timeout);
   // Reports `flushed` as written, flushed and applied: the server may recycle WAL before it.

@@ -97,3 +97,27 @@ TEST_CASE("a joined table's changed rows give the join values of the mappings th
   CHECK(changes->joined["orders"][0] == std::set<Key>{{"7"}, {"8"}, {"9"}, {"11"}});
   CHECK(changes->changes == 5);
 }
+
+TEST_CASE("merged transactions keep the union of their keys and the last one's end", "[follow]") {
+  TransactionChanges first;
+  first.end_lsn = pg::Lsn{20};
+  first.commit_time = 5;
+  first.keys["orders"] = {{"1"}, {"2"}};
+  first.changes = 2;
+  TransactionChanges second;
+  second.end_lsn = pg::Lsn{40};
+  second.commit_time = 7;
+  second.keys["orders"] = {{"2"}, {"3"}};
+  second.keys["customers"] = {{"9"}};
+  second.joined["orders"][0] = {{"9"}};
+  second.changes = 4;
+  merge(first, std::move(second));
+  CHECK(first.end_lsn.value == 40);
+  CHECK(first.commit_time == 7);
+  CHECK(first.keys["orders"] == std::set<Key>{{"1"}, {"2"}, {"3"}});
+  CHECK(first.keys["customers"] == std::set<Key>{{"9"}});
+  CHECK(first.joined["orders"][0] == std::set<Key>{{"9"}});
+  CHECK(first.changes == 6);
+  CHECK(first.transactions == 2);
+  CHECK(first.key_count() == 5);
+}

@@ -458,3 +458,53 @@ TEST_CASE("sync warns loudly at startup about WAL its slot retained unread and a
   REQUIRE(clean.exit_code == 0);
   CHECK(clean.out.find("mapengine_stray") == std::string::npos);
 }
+
+TEST_CASE("legacy transactions already waiting are applied together, in fewer target "
+          "transactions, exactly once",
+          "[follow][sync][group]") {
+  MigrationFixture f;
+  make_shop(f);
+  struct Drop {
+    const MigrationFixture& f;
+    ~Drop() { f.run("sync --drop --name grouped customers.yaml"); }
+  } drop{f};
+  std::string log = f.dir + "/sync.log";
+  int pid = f.start("sync --name grouped --no-progress customers.yaml orders.yaml", log);
+  bool following = wait_for_following(f);
+  INFO(read_file(log));
+  REQUIRE(following);
+  kill(pid, SIGINT);
+  wait_for_exit(pid);
+
+  // 300 legacy transactions while nobody follows: a new customer and its order, then the next
+  // transaction renames it, moves an order to it and deletes an older one.
+  for (int i = 1; i <= 150; ++i) {
+    std::string c = std::to_string(100 + i);
+    std::string o = std::to_string(1000 + i);
+    f.source.exec("BEGIN; INSERT INTO customers VALUES (" + c + ", 'new " + c +
+                  "'); INSERT INTO orders VALUES (" + o + ", " + c + ", " + std::to_string(i) +
+                  "); COMMIT;");
+    f.source.exec("BEGIN; UPDATE customers SET name = 'renamed " + c + "' WHERE id = " + c +
+                  "; UPDATE orders SET customer_id = " + c + " WHERE id = " +
+                  std::to_string(i) + "; DELETE FROM orders WHERE id = " +
+                  std::to_string(1000 + i - 3) + "; COMMIT;");
+  }
+  auto commits = [&] {
+    return std::stoll(f.target.scalar(
+        "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()"));
+  };
+  long long before = commits();
+  CommandResult caught_up =
+      f.run("sync --name grouped --no-progress --until-caught-up customers.yaml orders.yaml");
+  INFO(caught_up.out);
+  REQUIRE(caught_up.exit_code == 0);
+  CHECK(caught_up.out.find("300 source transactions applied") != std::string::npos);
+  CHECK(target_orders(f) == expected_orders(f));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));  // the statistics are flushed
+  long long target_commits = commits() - before;
+  INFO("target transactions committed by the catching-up run: " << target_commits);
+  CHECK(target_commits < 150);
+  CommandResult validated = f.run("validate customers.yaml orders.yaml");
+  INFO(validated.out);
+  CHECK(validated.exit_code == 0);
+}
