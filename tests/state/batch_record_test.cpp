@@ -133,7 +133,7 @@ TEST_CASE("batch fencing: a batch whose range was taken over writes nothing",
   }
 }
 
-TEST_CASE("a process that joined the run writes under its range's lease alone; the range's "
+TEST_CASE("a process that joined the run writes under its range's lease alone, and the range's "
           "last batch gives it back",
           "[state][batch_record]") {
   TestDatabase db;

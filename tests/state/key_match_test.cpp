@@ -22,7 +22,7 @@ TEST_CASE("an integer legacy key is matched in its own type, with only canonical
         Keys{"9223372036854775807"});
 }
 
-TEST_CASE("a text legacy key is matched in its type; other types by the canonical text",
+TEST_CASE("a text legacy key is matched in its type, other types by the canonical text",
           "[state]") {
   auto text = KeyMatchTesting::for_type("t.\"code\"", "character varying");
   CHECK(text.predicate() == "t.\"code\" = ANY($1::character varying[])");

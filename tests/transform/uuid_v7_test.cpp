@@ -102,7 +102,7 @@ TEST_CASE("uuid_v7 ids of a row's own time hold that time", "[transform][uuid]")
   CHECK_FALSE(mapengine::uuid_v7_of_time_text("yesterday", why));
 }
 
-TEST_CASE("uuid_v7 ids of one time sort in the order they were made; times sort first",
+TEST_CASE("uuid_v7 ids of one time sort in the order they were made, and times sort first",
           "[transform][uuid]") {
   std::vector<std::string> ids;
   for (int i = 0; i < 3000; ++i) ids.push_back(text(mapengine::uuid_v7_at_text(1000)));
