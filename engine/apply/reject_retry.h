@@ -9,7 +9,7 @@
 #pragma once
 
 #include "engine/apply/apply_options.h"
-#include "engine/apply/mapping_runner.h"
+#include "engine/apply/run_context.h"
 #include "engine/apply/row_program.h"
 #include "engine/pg/connection.h"
 
