@@ -172,21 +172,28 @@ UuidText uuid_v7_now_text() {
 }
 
 UuidText uuid_v7_at_text(int64_t unix_millis) {
+  // Many legacy rows share one time (a column of whole seconds, a batch import), so the counter
+  // of these ids is 30 bits, the RFC's method 1 at more than rand_a's 12: rand_a and the top 18
+  // bits of rand_b, leaving 44 random bits. It starts at 29 random bits, so at least 2^29 ids of
+  // one time count up before it is full; a full counter starts afresh.
+  constexpr uint32_t kFull = (uint32_t{1} << 30) - 1;
   struct LastTime {
     int64_t millis = -1;
-    uint16_t counter = 0;
+    uint32_t counter = 0;
   };
   thread_local LastTime last;
-  std::array<uint8_t, 10> random;
+  std::array<uint8_t, 12> random;
   random_bytes(random.data(), random.size());
-  if (unix_millis == last.millis && last.counter < 0xFFF) {
+  if (unix_millis == last.millis && last.counter < kFull) {
     ++last.counter;
   } else {
-    // A new time, or a full counter: the ids of this time made after it sort in any order.
     last.millis = unix_millis;
-    last.counter = counter_start(random.data() + 8);
+    last.counter = static_cast<uint32_t>(load_big_endian(random.data() + 8, 4) & 0x1FFFFFFF);
   }
-  return text_of(uuid_v7_layout(unix_millis, last.counter, load_big_endian(random.data(), 8)));
+  const uint64_t rand_b = static_cast<uint64_t>(last.counter & 0x3FFFF) << 44 |
+                          (load_big_endian(random.data(), 8) & ((uint64_t{1} << 44) - 1));
+  return text_of(
+      uuid_v7_layout(unix_millis, static_cast<uint16_t>(last.counter >> 18), rand_b));
 }
 
 std::optional<UuidText> uuid_v7_of_time_text(std::string_view text, std::string& why) {

@@ -7,8 +7,9 @@
 //
 // Time-ordered ids (RFC 9562 section 5.7, `generate: uuid_v7`): 48 bits of unix milliseconds
 // (big-endian), version 7, 12 bits rand_a, variant 0b10, 62 bits rand_b from OpenSSL's CSPRNG.
-// rand_a is a sub-millisecond counter (the RFC's method 1): ids of one time sort in the order
-// they were made. Uniqueness across threads and processes rests on rand_b's 62 random bits.
+// A counter (the RFC's method 1) makes ids of one time sort in the order they were made: rand_a
+// for load-time ids, rand_a and rand_b's top 18 bits for a row's own time. Uniqueness across
+// threads and processes rests on the random bits (62 and 44) and the counters' random starts.
 //
 // Thread-safety: all functions and UuidV5Generator::make may be called from any thread.
 #pragma once
@@ -43,7 +44,8 @@ inline constexpr int64_t kUuidV7MaxMillis = (int64_t{1} << 48) - 1;
 // when the clock stands still or steps back, the counter (and past it, the time field) moves on.
 UuidText uuid_v7_now_text();
 // A version 7 id holding `unix_millis` (a legacy row's own time). Consecutive calls on one
-// thread with the same time count up in rand_a, so they sort in call order.
+// thread with the same time count up in a 30-bit counter, so at least 2^29 of them sort in call
+// order.
 // REQUIRES: 0 <= unix_millis <= kUuidV7MaxMillis.
 UuidText uuid_v7_at_text(int64_t unix_millis);
 // The id of a timestamp text (COPY's form of date, timestamp, timestamptz; ISO 8601). A time

@@ -107,7 +107,8 @@ TEST_CASE("uuid_v7 ids of one time sort in the order they were made, and times s
   std::vector<std::string> ids;
   for (int i = 0; i < 3000; ++i) ids.push_back(text(mapengine::uuid_v7_at_text(1000)));
   for (size_t i = 1; i < ids.size(); ++i) {
-    // The counter starts below 2,048: 3,000 ids of one millisecond count up without rolling over.
+    // The counter starts below 2^29 of its 2^30: 3,000 ids of one time count up without
+    // rolling over (a 12-bit counter, as in the load-time ids, would roll over here).
     REQUIRE(ids[i - 1] < ids[i]);
     REQUIRE(millis_of(ids[i]) == 1000);
   }
