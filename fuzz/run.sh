@@ -30,8 +30,9 @@ if ! [[ "$seconds" =~ ^[0-9]+$ ]]; then
   exit 2
 fi
 
+# Line tables only: crash reports keep file:line; the compile is about a fifth shorter than -g.
 cmake -S . -B "$build_dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$cxx" \
-  -DMAPENGINE_FUZZ=ON >/dev/null
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -gline-tables-only -DNDEBUG" -DMAPENGINE_FUZZ=ON >/dev/null
 if [ $# -gt 0 ]; then
   targets=("$@")
 else
