@@ -14,6 +14,7 @@
 #include "engine/pg/catalog.h"
 #include "engine/pg/quote.h"
 #include "engine/source/source_reader.h"
+#include "engine/spec/mark_column.h"
 #include "engine/state/follow_store.h"
 #include "engine/state/lease.h"
 #include "engine/state/legacy_key.h"
@@ -96,10 +97,11 @@ std::pair<std::string, std::string> mark_statements(pg::Connection& target,
       pg::column_type(target, mapping.table, column, pg::TypeModifier::kWithout);
   std::string quoted = pg::quote_identifier(column);
   std::string set, clear;
-  if (type == "boolean") {
+  spec::MarkKind kind = spec::mark_kind(type);
+  if (kind == spec::MarkKind::kFlag) {
     set = fmt::format("{} = true", quoted);
     clear = fmt::format("{} = false", quoted);
-  } else if (type && (type->rfind("timestamp", 0) == 0 || *type == "date")) {
+  } else if (kind == spec::MarkKind::kTime) {
     set = fmt::format("{0} = COALESCE(t.{0}, now())", quoted);
     clear = fmt::format("{} = NULL", quoted);
   } else {

@@ -15,6 +15,7 @@
 #include "engine/pg/result.h"
 #include "engine/pg/transaction.h"
 #include "engine/plan/dependency_plan.h"
+#include "engine/spec/mark_column.h"
 #include "engine/spec/schema_validator.h"
 
 namespace mapengine::lint {
@@ -417,9 +418,7 @@ void check_mark_column(const MappingSpec& mapping, const std::vector<TargetColum
   }
   std::optional<std::string> type =
       pg::column_type(target, mapping.table, column, pg::TypeModifier::kWithout);
-  if (type == "boolean" || (type && (type->rfind("timestamp", 0) == 0 || *type == "date"))) {
-    return;
-  }
+  if (spec::mark_kind(type) != spec::MarkKind::kNone) return;
   diagnostics.error(where, "db-target-column",
                     fmt::format("follow.on_delete marks `{}`, which is {}: mark a boolean "
                                 "(set true), timestamp, timestamptz or date (set to the time) "
