@@ -5,6 +5,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -19,12 +20,19 @@ namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+// Each byte's value as a hex digit, or -1 (a table: parse_uuid runs for every id a batch sends).
+constexpr std::array<int8_t, 256> kHexValues = [] {
+  std::array<int8_t, 256> values{};
+  for (auto& v : values) v = -1;
+  for (int c = 0; c < 10; ++c) values['0' + c] = static_cast<int8_t>(c);
+  for (int c = 0; c < 6; ++c) {
+    values['a' + c] = static_cast<int8_t>(10 + c);
+    values['A' + c] = static_cast<int8_t>(10 + c);
+  }
+  return values;
+}();
+
+int hex_value(char c) { return kHexValues[static_cast<unsigned char>(c)]; }
 
 void set_version(UuidBytes& bytes, uint8_t version) {
   bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0F) | (version << 4));
@@ -210,20 +218,26 @@ std::optional<UuidText> uuid_v7_of_time_text(std::string_view text, std::string&
 }
 
 std::optional<UuidBytes> parse_uuid(std::string_view text) {
+  // Where each byte's two digits start in the dashed form.
+  static constexpr uint8_t kDashedAt[16] = {0,  2,  4,  6,  9,  11, 14, 16,
+                                            19, 21, 24, 26, 28, 30, 32, 34};
   const bool dashed = text.size() == 36;
-  if (!dashed && text.size() != 32) return std::nullopt;
-  UuidBytes bytes;
-  size_t at = 0;
-  for (size_t i = 0; i < 16; ++i) {
-    if (dashed && (at == 8 || at == 13 || at == 18 || at == 23)) {
-      if (text[at] != '-') return std::nullopt;
-      ++at;
+  if (dashed) {
+    if (text[8] != '-' || text[13] != '-' || text[18] != '-' || text[23] != '-') {
+      return std::nullopt;
     }
-    const int high = hex_value(text[at]), low = hex_value(text[at + 1]);
-    if (high < 0 || low < 0) return std::nullopt;
-    bytes[i] = static_cast<uint8_t>(high << 4 | low);
-    at += 2;
+  } else if (text.size() != 32) {
+    return std::nullopt;
   }
+  UuidBytes bytes;
+  int invalid = 0;  // negative once any digit was not hex
+  for (size_t i = 0; i < 16; ++i) {
+    const size_t at = dashed ? kDashedAt[i] : 2 * i;
+    const int high = hex_value(text[at]), low = hex_value(text[at + 1]);
+    invalid |= high | low;
+    bytes[i] = static_cast<uint8_t>(high << 4 | low);
+  }
+  if (invalid < 0) return std::nullopt;
   return bytes;
 }
 
