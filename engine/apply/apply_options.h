@@ -34,6 +34,9 @@ struct ApplyOptions {
   long long sample = 0;        // dry run: rows rehearsed per mapping, the first by key (0: all)
   bool consistent = false;     // read all sources from one exported snapshot
   bool bulk = false;           // target.bulk: true for every mapping that does not set it
+  // Batches go in COPY's binary format when every target column's type has an encoder
+  // (sink/copy_binary_encoder.h); false sends text only (--copy-format text).
+  bool binary_copy = true;
   // A snapshot exported elsewhere to read every source from (sync: the replication slot's);
   // its exporting session must stay open for the whole run.
   std::string source_snapshot;

@@ -195,6 +195,7 @@ class MappingRun {
   MappingResult finish();
   void describe_rehearsal(const RowCounts& counts);
   void record_outcome();
+  void choose_copy_format();
   void record_failure(const Error& error);
 
   const spec::MappingSpec& mapping_;
@@ -372,6 +373,22 @@ std::vector<state::RangeState> MappingRun::split_ranges() {
   return ranges;
 }
 
+// Batches go in COPY's binary format when every target column's type has an encoder.
+void MappingRun::choose_copy_format() {
+  if (!options_.binary_copy) return;
+  std::vector<std::string> names;
+  for (const auto& column : program_->columns()) names.push_back(column.name);
+  std::string why;
+  on_target("reading the target's column types", [&](pg::Connection& c) {
+    shared_.binary = binary_encoder_for(c, mapping_.table, names, why);
+  });
+  if (!shared_.binary) {
+    log_event(spdlog::level::debug, "copy_format",
+              fmt::format("{}: rows are sent as COPY text: {}", mapping_.name, why),
+              {{"table", mapping_.name}});
+  }
+}
+
 // Loads the ranges nobody holds, --parallel at a time; throws the first failure.
 void MappingRun::load(const std::vector<state::RangeState>& ranges) {
   int open_ranges = 0;
@@ -382,6 +399,7 @@ void MappingRun::load(const std::vector<state::RangeState>& ranges) {
   }
   progress_.read = 0;
   progress_.total = progress_.total - shared_.read_before;
+  choose_copy_format();
   progress_.running = true;
   CutShortParents parents = cut_short_parents(*program_, project_, rehearsal_);
   auto work = [&] {
@@ -396,6 +414,13 @@ void MappingRun::load(const std::vector<state::RangeState>& ranges) {
     std::vector<std::thread> threads;
     for (int w = 0; w < workers; ++w) threads.emplace_back(work);
     for (auto& t : threads) t.join();
+  }
+  if (shared_.text_batches > 0) {
+    log_event(spdlog::level::debug, "copy_format",
+              fmt::format("{}: {} batch(es) sent as COPY text: a value had no binary spelling "
+                          "the engine is sure of",
+                          mapping_.name, shared_.text_batches.load()),
+              {{"table", mapping_.name}});
   }
   progress_.running = false;
   if (shared_.failure) std::rethrow_exception(shared_.failure);

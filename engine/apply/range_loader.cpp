@@ -130,6 +130,13 @@ void produce_batches(RangeJob& job, SourceReader& reader) {
     std::optional<pg::Connection> upstream_source;  // for `parents`
     BatchBuilder builder(program);
     long long built_no = 0;
+    // The batch's binary form, when the table's types have one and every value takes it.
+    auto encode = [&](Batch& batch) {
+      if (shared.binary && !batch.rows.empty() &&
+          !shared.binary->encode(batch.encoded, batch.binary)) {
+        ++shared.text_batches;
+      }
+    };
     auto hand_over = [&](const RowBlock& block) {
       BuiltBatch built;
       built.batch = pool.take();
@@ -147,6 +154,7 @@ void produce_batches(RangeJob& job, SourceReader& reader) {
           std::lock_guard lock(shared.mutex);
           for (const auto& [column, rows] : outside) shared.outside_sample[column] += rows;
         }
+        encode(built.batch);
         return queue.push(std::move(built));
       }
       with_retries(
@@ -158,6 +166,7 @@ void produce_batches(RangeJob& job, SourceReader& reader) {
             builder.build(block, lookups ? &*lookups : nullptr, built.batch);
           },
           [&] { lookups.reset(); });
+      encode(built.batch);
       return queue.push(std::move(built));
     };
     // A full block is handed over only when the next row arrives, so that the final block

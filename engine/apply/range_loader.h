@@ -12,12 +12,14 @@
 #include <exception>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "engine/apply/apply_options.h"
 #include "engine/apply/row_program.h"
 #include "engine/apply/run_context.h"
+#include "engine/sink/copy_binary_encoder.h"
 #include "engine/spec/mapping_spec.h"
 #include "engine/state/lease.h"
 
@@ -32,6 +34,8 @@ struct MappingShared {
   long long read_before = 0;
   state::LeaseRenewal lease;
   bool joined = false;      // apply --join found another process applying the mapping
+  std::optional<CopyBinaryEncoder> binary;  // batches' binary form; none: text only
+  std::atomic<long long> text_batches{0};   // batches a value kept in text
   std::vector<int> loaded;  // ranges this process finished, guarded by mutex
   // Dry run with --sample: rows taken so far, whether rows were left out, and the rows set
   // aside because their parent row is outside an upstream mapping's sample (by column).

@@ -32,6 +32,7 @@ struct ApplyFlags {
   ApplyOptions options;
   bool no_progress = false;
   bool async_commit = false;
+  std::string copy_format = "binary";
   std::string retry_for = "60s";
   std::optional<int> retries;
   std::string summary_json;  // --summary-json FILE
@@ -199,6 +200,7 @@ int run_apply(const ApplyFlags& flags, double started_at, std::vector<MappingRes
   options.source_url = connections.source;
   options.target_url = connections.target;
   options.transaction.synchronous_commit = !flags.async_commit;
+  options.binary_copy = flags.copy_format == "binary";
   options.retry.budget = parse_duration(flags.retry_for, "--retry-for");
   if (flags.retries) {
     options.retry.max_attempts = *flags.retries;
@@ -350,6 +352,11 @@ void add_load_options(CLI::App* sub, ApplyFlags* flags) {
   sub->add_flag("--async-commit", flags->async_commit,
                 "commit batches with synchronous_commit=off (faster; a server crash may undo the "
                 "last batches, which resume then redoes)");
+  sub->add_option("--copy-format", flags->copy_format,
+                  "binary (the default): batches go in COPY's binary format when every target "
+                  "column's type has an encoder, a batch with a value it does not take as text; "
+                  "text: always as text")
+      ->check(CLI::IsMember({"binary", "text"}));
   sub->add_option("--lookup-memory", flags->options.lookup_memory_bytes,
                   "memory for lookups loaded whole, e.g. 512MiB (the default) or 64MiB; a "
                   "lookup that does not fit is queried per batch")

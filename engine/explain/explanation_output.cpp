@@ -137,6 +137,16 @@ void write_write_text(const MappingExplanation& e, std::string& out) {
         e.mode == "upsert" ? "updates the existing row" : "keeps the existing row", e.mode);
   }
   for (const auto& sql : e.write_sql) out += indented(sql, "    ");
+  if (e.copy_format.empty()) {
+    out +=
+        "  rows go in COPY's binary format (FORMAT binary) when every target column's type has "
+        "an encoder, a batch with a value it does not take as text (explain --db tells which)\n";
+  } else if (e.copy_format == "binary") {
+    out += "  rows go in COPY's binary format (FORMAT binary); a batch with a value the encoder "
+           "does not take goes as text\n";
+  } else {
+    out += fmt::format("  rows go as COPY text: {}\n", e.copy_format);
+  }
   if (e.bulk != spec::BulkMode::kOff) {
     out += fmt::format(
         "  bulk load (the table must be empty at the start): its {} set aside before the first "
@@ -311,6 +321,10 @@ Json write_json(const MappingExplanation& e) {
   write["strategy"] = e.write_strategy;
   if (e.write_strategy == "staging") write["conflict"] = e.conflict_columns;
   write["sql"] = e.write_sql;
+  if (!e.copy_format.empty()) {
+    write["copy_format"] = e.copy_format == "binary" ? "binary" : "text";
+    if (e.copy_format != "binary") write["text_because"] = e.copy_format;
+  }
   write["batch_size"] = e.batch_size;
   write["key_ranges"] = e.parallel;
   if (!e.range_sql.empty()) {

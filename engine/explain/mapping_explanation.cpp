@@ -11,6 +11,7 @@
 #include "engine/pg/quote.h"
 #include "engine/pg/transaction.h"
 #include "engine/sink/batch_writer.h"
+#include "engine/sink/copy_binary_encoder.h"
 #include "engine/source/source_reader.h"
 #include "engine/transform/pipeline.h"
 #include "engine/transform/uuid.h"
@@ -254,6 +255,12 @@ void add_database_figures(MappingExplanation& e, const spec::MappingSpec& mappin
     }
   });
   (void)target_error;  // a missing table shows as columns without a target type
+  read_only(target, [&] {
+    std::vector<std::string> names;
+    for (const auto& column : mapping.columns) names.push_back(column.name);
+    std::string why;
+    e.copy_format = binary_encoder_for(target, mapping.table, names, why) ? "binary" : why;
+  });
 
   for (auto& column : e.columns) {
     for (const auto& from : column.from) {

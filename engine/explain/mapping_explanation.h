@@ -85,6 +85,8 @@ struct MappingExplanation {
   std::vector<ExplainedColumn> columns;
 
   std::string write_strategy;  // "copy" or "staging"
+  // --db: how batches are sent: "binary", or why text ("column x is of type interval, ...").
+  std::string copy_format;
   std::vector<std::string> write_sql;
   std::vector<std::string> conflict_columns;
   int batch_size = 0;

@@ -21,6 +21,9 @@ struct BatchRow {
 
 struct Batch {
   std::string encoded;  // COPY text of every candidate row
+  // The same rows in COPY's binary format (tuples only, see sink/copy_binary_encoder.h), or
+  // empty: the batch is then sent as text.
+  std::string binary;
   std::vector<BatchRow> rows;
   std::vector<RejectRecord> rejects;  // set aside before writing (transforms, lookups)
   std::vector<PendingRef> pending;

@@ -9,6 +9,7 @@
 #include "engine/common/error.h"
 #include "engine/pg/quote.h"
 #include "engine/pg/transaction.h"
+#include "engine/sink/copy_binary_encoder.h"
 #include "engine/source/copy_text_decoder.h"
 #include "engine/state/batch_record.h"
 #include "engine/state/range_lease.h"
@@ -54,6 +55,7 @@ std::string copy_column(const std::string& context) {
 
 void Batch::clear() {
   encoded.clear();
+  binary.clear();
   rows.clear();
   rejects.clear();
   pending.clear();
@@ -116,9 +118,18 @@ BatchWriter::BatchWriter(const spec::MappingSpec& mapping, std::string columns, 
 }
 
 long BatchWriter::attempt(pg::Connection& target, const Batch& batch,
-                          const std::vector<size_t>& indexes) const {
+                          const std::vector<size_t>& indexes, bool binary) const {
   bool staged = !insert_from_stage_.empty();
   if (staged) target.exec(fmt::format("DELETE FROM {}", kStage));
+  if (binary) {
+    // Every row, as the batch's binary form holds them.
+    target.copy_in_begin(copy_ + " (FORMAT binary)");
+    target.copy_in_send(CopyBinaryEncoder::header());
+    target.copy_in_send(batch.binary);
+    target.copy_in_send(CopyBinaryEncoder::trailer());
+    long copied = target.copy_in_end();
+    return staged ? target.exec(insert_from_stage_).affected() : copied;
+  }
   target.copy_in_begin(copy_);
   // Send contiguous runs of rows in one call each.
   size_t i = 0;
@@ -158,7 +169,7 @@ long BatchWriter::write_rows(pg::Connection& target, const Batch& batch,
   while (!indexes.empty()) {
     ++outcome.attempts;
     try {
-      written += attempt(target, batch, indexes);
+      written += attempt(target, batch, indexes, false);
       return written;
     } catch (const Error& e) {
       if (!is_row_error(e) || !target.is_ok()) throw;
@@ -300,7 +311,7 @@ BatchOutcome BatchWriter::write_transaction(pg::Connection& target, const Batch&
     outcome.written = write_rows(target, batch, std::move(all), rejects, refused, outcome);
   } else if (!all.empty()) {
     ++outcome.attempts;
-    outcome.written = attempt(target, batch, all);
+    outcome.written = attempt(target, batch, all, !batch.binary.empty());
   }
   long attempted = 0;
   for (bool r : refused) attempted += r ? 0 : 1;

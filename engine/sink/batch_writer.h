@@ -4,6 +4,9 @@
 // self-references, the engine's id map entries, and the checkpoint, fenced by the lease). Either
 // all of it commits or none of it does.
 //
+// A batch that carries its rows in COPY's binary format too (Batch::binary) is sent that way
+// first; when the server refuses a row, the careful second attempt sends text.
+//
 // Rows the server refuses (SQLSTATE classes 22 and 23: bad values, constraint violations) are
 // isolated inside the transaction with savepoints: the failing line named in the COPY error's
 // CONTEXT is set aside directly; otherwise the batch is bisected until the failing rows are found.
@@ -84,9 +87,11 @@ class BatchWriter {
   long write_rows(pg::Connection& target, const Batch& batch, std::vector<size_t> indexes,
                   std::vector<RejectRecord>& rejects, std::vector<bool>& refused,
                   BatchOutcome& outcome) const;
-  // One attempt inside a savepoint; returns rows written or throws.
-  long attempt(pg::Connection& target, const Batch& batch,
-               const std::vector<size_t>& indexes) const;
+  // One attempt inside a savepoint; returns rows written or throws. `binary` sends the batch's
+  // binary form (then `indexes` must be every row); the careful path always sends text, which
+  // the refused-row search reads line numbers and values from.
+  long attempt(pg::Connection& target, const Batch& batch, const std::vector<size_t>& indexes,
+               bool binary) const;
 
   // The reject for `row`, which the server refused with `e`.
   RejectRecord reject_of(pg::Connection& target, const BatchRow& row, const Batch& batch,
