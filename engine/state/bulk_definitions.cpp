@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <set>
+#include <string>
 #include <nlohmann/json.hpp>
 #include <vector>
 
@@ -339,6 +341,39 @@ Restored restore_definitions(pg::Connection& target, const spec::MappingSpec& ma
       to_add.push_back(&d);
     }
   }
+  // Usually no row breaks a key (its values came out of lookups into the referenced tables): then
+  // every key is re-added and validated in one transaction, one pass over the rows each. Only
+  // when one refuses a row are the rows searched first (below). A key that was NOT VALID before
+  // still refuses the rows it would have refused on insert, so it always takes the search.
+  bool validated_at_once = false;
+  std::set<std::string> restored;  // keys re-added and validated at once
+  if (!to_add.empty() && std::all_of(to_add.begin(), to_add.end(),
+                                     [](const Definition* d) { return d->validated; })) {
+    in_transaction(target, [&] {
+      validated_at_once = false;
+      check_lease(target, mapping.name, lease_owner);
+      target.exec(fmt::format("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE",
+                              to_add.front()->table.quoted()));
+      target.exec("SAVEPOINT mapengine_readd");
+      try {
+        for (const Definition* d : to_add) {
+          target.exec(fmt::format("ALTER TABLE {} ADD CONSTRAINT {} {}", d->table.quoted(),
+                                  pg::quote_identifier(d->name), constraint_body(*d)));
+          delete_record(target, mapping.name, *d);
+        }
+        target.exec("RELEASE SAVEPOINT mapengine_readd");
+        validated_at_once = true;
+      } catch (const Error& e) {
+        if (e.sqlstate() != "23503" || !target.is_ok()) throw;
+        target.exec("ROLLBACK TO SAVEPOINT mapengine_readd");
+      }
+    });
+    if (validated_at_once) {
+      for (const Definition* d : to_add) restored.insert(d->name);
+      out.foreign_keys += static_cast<int>(to_add.size());
+      to_add.clear();
+    }
+  }
   if (!to_add.empty()) {
     // The rows are checked and every key re-added under one lock that admits no writer, so no
     // row can slip in between; a deleted row that others referenced is found by the next pass.
@@ -359,7 +394,7 @@ Restored restore_definitions(pg::Connection& target, const spec::MappingSpec& ma
   }
   // VALIDATE takes a lock that lets readers and writers of the table go on.
   for (const Definition& d : recorded) {
-    if (d.kind != "foreign_key") continue;
+    if (d.kind != "foreign_key" || restored.count(d.name) > 0) continue;
     in_transaction(target, [&] {
       check_lease(target, mapping.name, lease_owner);
       if (d.validated) {

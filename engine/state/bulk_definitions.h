@@ -51,8 +51,10 @@ struct Restored {
 };
 
 // Re-creates every definition recorded for `mapping` (indexes first, each in its own
-// transaction; then, in one transaction, the refused rows become rejects under `run_id` and every
-// foreign key is re-added NOT VALID; then each is validated). Each transaction checks the lease.
+// transaction; then every foreign key added and validated in one transaction, one pass over the
+// rows each; when a key refuses a row, that transaction is undone and, in another, the refused
+// rows become rejects under `run_id` and every key is re-added NOT VALID, then each validated).
+// Each transaction checks the lease.
 // Nothing recorded: returns zeros. Throws Error(kConflict) when the lease is lost.
 Restored restore_definitions(pg::Connection& target, const spec::MappingSpec& mapping,
                              long long run_id, const std::string& lease_owner);

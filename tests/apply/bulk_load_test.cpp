@@ -131,6 +131,29 @@ TEST_CASE("a bulk load re-creates the foreign keys and indexes it set aside exac
   CHECK(definitions(plain) == before);
 }
 
+TEST_CASE("a bulk load whose keys were all valid adds and validates them at once, and still "
+          "finds a refused row",
+          "[apply][bulk]") {
+  for (bool refused : {false, true}) {
+    INFO((refused ? "part 500 in a bin that does not exist" : "every row keeps its keys"));
+    MigrationFixture f;
+    make_catalog(f, 1000);
+    f.target.exec("ALTER TABLE parts VALIDATE CONSTRAINT parts_bin_fk");
+    if (!refused) f.source.exec("UPDATE parts SET bin = 'A' WHERE id = 500");
+    const std::string before = definitions(f);
+    CommandResult r = f.run("apply --no-progress makers.yaml parts.yaml");
+    INFO(r.out);
+    REQUIRE(r.exit_code == 0);
+    CHECK(r.out.find("bulk load: 2 foreign keys and 2 indexes re-created in") != std::string::npos);
+    CHECK(definitions(f) == before);
+    if (refused) {
+      CHECK(outcome(f) == "999|999\n999\n500|bin|Z|constraint\n999|1\n0\n");
+    } else {
+      CHECK(outcome(f) == "1000|1000\n1000\n1000|0\n0\n");
+    }
+  }
+}
+
 TEST_CASE("bulk mode is refused on a table with rows and for a role that does not own the table",
           "[apply][bulk]") {
   MigrationFixture f;
