@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/pg/copy_text.h"
 #include "engine/sink/copy_text_encoder.h"
 #include "engine/source/copy_text_decoder.h"
 #include "engine/state/legacy_key.h"
@@ -51,6 +52,38 @@ TEST_CASE("encoding then decoding returns every value unchanged", "[copy]") {
   std::string null_field;
   mapengine::append_copy_field(null_field, Value::null());
   CHECK(null_field == "\\N");
+}
+
+TEST_CASE("escaping skips words without a special byte and finds each one anywhere in a word",
+          "[copy]") {
+  // Every special byte (and a byte close to one: 0x5b, 0x5d, 0x08, 0x0e) at every position of
+  // values 0 to 40 bytes long, against the escapes written one byte at a time.
+  auto expected = [](const std::string& text) {
+    std::string out;
+    for (char c : text) {
+      switch (c) {
+        case '\\': out += "\\\\"; break;
+        case '\t': out += "\\t"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        default: out += c;
+      }
+    }
+    return out;
+  };
+  for (char special : {'\\', '\t', '\n', '\r', '\x5b', '\x5d', '\x08', '\x0e', '\xdc'}) {
+    for (size_t size = 1; size <= 40; ++size) {
+      for (size_t at = 0; at < size; ++at) {
+        std::string text(size, 'a');
+        text[at] = special;
+        if (size > 20) text[size - 1 - at / 2] = '\n';
+        std::string out = "x";
+        mapengine::append_copy_escaped(out, text);
+        INFO(size << " " << at << " " << static_cast<int>(special));
+        REQUIRE(out == "x" + expected(text));
+      }
+    }
+  }
 }
 
 TEST_CASE("legacy key text matches PostgreSQL's json_build_array for composite keys", "[copy]") {
