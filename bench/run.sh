@@ -19,7 +19,10 @@
 #   bulk-1-v7, bulk-2-v7  the same with `generate: uuid_v7` ids (time-ordered) instead of v4
 #   apply-1-v7            apply, one stream, v7 ids, the foreign key in place
 #   re-add                seconds of bulk-1 spent re-adding and validating the foreign key
-# (MAPENGINE_BENCH_BULK=0 leaves the bulk measures out.)
+# (MAPENGINE_BENCH_BULK=0 leaves the bulk measures out.) And, to show what binary COPY (apply's
+# default where the types allow) is worth:
+#   floor-1-binary        floor-1's rows in COPY's binary format
+#   apply-1-text          apply --copy-format text, one stream
 # The floors and applies run ROUNDS times, interleaved, and each is reported by its median (and
 # its minimum), and each apply against the floor of its own round by the median of those pairs:
 # a neighbour's burst on the shared machine then lands in one sample, not a ratio.
@@ -77,6 +80,12 @@ floor_one() {
   t0=$(now); psql -q "$MAPENGINE_TARGET_URL" -c "\\copy orders FROM '$work/final.copy'"; t1=$(now)
   elapsed "$t0" "$t1"
 }
+floor_one_binary() {
+  reset_target; checkpoint
+  local t0 t1
+  t0=$(now); psql -q "$MAPENGINE_TARGET_URL" -c "\\copy orders FROM '$work/final.bin' WITH (FORMAT binary)"; t1=$(now)
+  elapsed "$t0" "$t1"
+}
 floor_two() {
   reset_target; checkpoint
   local t0 t1
@@ -90,6 +99,7 @@ floor_two() {
 # The floor's rows: the final rows of an apply, exported from the target.
 export_final_rows() {
   psql -q "$MAPENGINE_TARGET_URL" -c "\\copy (SELECT * FROM orders ORDER BY legacy_order_id) TO '$work/final.copy'"
+  psql -q "$MAPENGINE_TARGET_URL" -c "\\copy (SELECT * FROM orders ORDER BY legacy_order_id) TO '$work/final.bin' WITH (FORMAT binary)"
   local half=$(( rows / 2 ))
   head -n "$half" "$work/final.copy" >"$work/half1.copy"
   tail -n +"$((half + 1))" "$work/final.copy" >"$work/half2.copy"
@@ -113,13 +123,15 @@ bulk=${MAPENGINE_BENCH_BULK:-1}
 
 rounds=${MAPENGINE_BENCH_ROUNDS:-3}
 apply1=(); apply2=(); floor1=(); floor2=(); rss_large=0
-bulk1=(); bulk2=(); bulk1v7=(); bulk2v7=(); apply1v7=(); readd=()
+bulk1=(); bulk2=(); bulk1v7=(); bulk2v7=(); apply1v7=(); readd=(); floor1b=(); apply1text=()
 for round in $(seq "$rounds"); do
   echo "bench: round $round of $rounds..." >&2
   apply1+=("$(apply_run 1)")
   rss_large=$(( $(cat "$work/rss") > rss_large ? $(cat "$work/rss") : rss_large ))
   if [ "$round" = 1 ]; then export_final_rows; fi
   floor1+=("$(floor_one)")
+  floor1b+=("$(floor_one_binary)")
+  apply1text+=("$(apply_run 1 bench/workload/orders.yaml --copy-format text)")
   apply2+=("$(apply_run 2)")
   floor2+=("$(floor_two)")
   if [ "$bulk" = 1 ]; then
@@ -159,6 +171,11 @@ echo "apply-1 / floor-1        = $(ratio "$a1" "$f1") (medians), $(ratio "$a1min
 echo "apply-2 / floor-2        = $(ratio "$a2" "$f2") (medians), $(ratio "$a2min" "$f2min") (minimums), $(paired apply2 floor2) per round   (target <= 1.20)"
 echo "script-500 / apply-2     = $(ratio "$script" "$a2")   (target >= 4)"
 echo "peak RSS 100k / $rows    = ${rss_small} KiB / ${rss_large} KiB = $(ratio "$rss_large" "$rss_small") (target <= 1.2)"
+echo
+echo "binary COPY: floor-1-binary$(samples "${floor1b[@]}"); apply-1-text$(samples "${apply1text[@]}")"
+echo "floor-1-binary / floor-1 = $(ratio "$(median "${floor1b[@]}")" "$f1") (medians), $(paired floor1b floor1) per round"
+echo "apply-1 / floor-1-binary = $(ratio "$a1" "$(median "${floor1b[@]}")") (medians), $(paired apply1 floor1b) per round"
+echo "apply-1-text / floor-1   = $(ratio "$(median "${apply1text[@]}")" "$f1") (medians), $(paired apply1text floor1) per round"
 if [ "$bulk" = 1 ]; then
   echo
   echo "bulk samples in seconds: bulk-1$(samples "${bulk1[@]}"); bulk-2$(samples "${bulk2[@]}"); bulk-1-v7$(samples "${bulk1v7[@]}"); bulk-2-v7$(samples "${bulk2v7[@]}"); apply-1-v7$(samples "${apply1v7[@]}"); re-add$(samples "${readd[@]}")"
