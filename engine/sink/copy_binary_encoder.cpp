@@ -120,8 +120,8 @@ bool parse_timestamp(std::string_view text, bool with_zone, int64_t& micros) {
     offset_seconds = sign * (oh * 3600 + om * 60 + os);
   }
   if (has_offset != with_zone) return false;
-  micros = days * kMicrosPerDay + ((hour * 60 + minute) * 60 + second - offset_seconds) * 1'000'000 +
-           fraction;
+  micros = days * kMicrosPerDay +
+           ((hour * 60 + minute) * 60 + second - offset_seconds) * 1'000'000 + fraction;
   return true;
 }
 
@@ -353,7 +353,8 @@ bool CopyBinaryEncoder::encode(std::string_view rows, std::string& out) const {
       if (!append_binary_value(columns_[c], field, out)) return decline();
       const uint32_t length = static_cast<uint32_t>(out.size() - length_at - 4);
       for (int i = 0; i < 4; ++i) {
-        out[length_at + static_cast<size_t>(i)] = static_cast<char>((length >> (24 - 8 * i)) & 0xFF);
+        out[length_at + static_cast<size_t>(i)] =
+            static_cast<char>((length >> (24 - 8 * i)) & 0xFF);
       }
     }
   }

@@ -102,7 +102,8 @@ TEST_CASE("copy binary: numerics in base-10000 digits keep their display scale",
   }
   CHECK(binary_hex(BinaryType::kFloat8, "1.5") == "3ff8000000000000");
   CHECK(binary_hex(BinaryType::kFloat4, "-2") == "c0000000");
-  for (const char* declined : {"NaN", "inf", "Infinity", "1e400", "1e-400", "5e-324", "0x10", "+1"}) {
+  for (const char* declined :
+       {"NaN", "inf", "Infinity", "1e400", "1e-400", "5e-324", "0x10", "+1"}) {
     INFO(declined);
     CHECK(binary_hex(BinaryType::kFloat8, declined) == "declined");
   }
@@ -134,8 +135,8 @@ namespace {
 // Returns how many values the encoder took.
 int compare_with_text_copy(Connection& c, const std::string& type, BinaryType kind,
                            const std::vector<std::string>& values) {
-  c.exec("DROP TABLE IF EXISTS a, b; CREATE TABLE a (n int, v " + type + "); CREATE TABLE b (n int, v " +
-         type + ")");
+  c.exec("DROP TABLE IF EXISTS a, b; CREATE TABLE a (n int, v " + type +
+         "); CREATE TABLE b (n int, v " + type + ")");
   CopyBinaryEncoder encoder({BinaryType::kInt4, kind});
   int taken = 0;
   for (size_t n = 0; n < values.size(); ++n) {
@@ -251,7 +252,8 @@ TEST_CASE("copy binary: every value the encoder takes lands as COPY text would l
   std::vector<std::string> texts = {"plain", "tab\there", "new\nline", "cr\rhere", "back\\slash",
                                     "\\N", "unicod\xc3\xa9 \xe2\x9c\x93", "", " padded "};
   CHECK(compare_with_text_copy(c, "text", BinaryType::kText, texts) == 9);
-  CHECK(compare_with_text_copy(c, "varchar(5)", BinaryType::kText, {"abc", "abcdef", "ab   "}) == 3);
+  CHECK(compare_with_text_copy(c, "varchar(5)", BinaryType::kText, {"abc", "abcdef", "ab   "}) ==
+        3);
   CHECK(compare_with_text_copy(c, "char(3)", BinaryType::kText, {"ab", "abc", "abcd"}) == 3);
   std::vector<std::string> documents = {"{\"a\": 1}", "[1, 2.50, null]", "\"x\"", "{",
                                         "{\"b\": {\"c\": [true]}, \"a\": 1}"};
