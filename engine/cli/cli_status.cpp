@@ -1,10 +1,12 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <map>
 #include <memory>
 #include <optional>
 
+#include "engine/apply/progress_display.h"
 #include "engine/cli/cli_common.h"
 #include "engine/cli/commands.h"
 #include "engine/common/error.h"
@@ -32,8 +34,8 @@ struct StatusFlags {
 std::string last_run_text(const state::MappingStatus& s) {
   if (!s.last_run) return "-";
   const state::LastRun& r = *s.last_run;
-  return fmt::format("{} {} {} {}@{} {}", r.run_id, r.command, r.outcome, r.user, r.host,
-                     r.started_at.substr(0, 16));
+  return fmt::format("{}: {} {}, {}@{}, started {}", r.run_id, r.command, r.outcome, r.user,
+                     r.host, r.started_at.substr(0, 16));
 }
 
 std::string lease_text(const state::MappingStatus& s) {
@@ -273,15 +275,30 @@ Runner add_status_command(CLI::App& app) {
       for (const auto& line : warnings) fmt::print("{}\n", line);
       return kExitOk;
     }
-    fmt::print("{:<22} {:<12} {:>9} {:>9} {:>8} {:>8} {:>7}  {:<40} {}\n", "mapping", "state",
-               "read", "written", "rejected", "skipped", "ranges", "last run", "lease");
+    std::vector<std::array<std::string, 7>> table = {
+        {"mapping", "state", "read", "written", "rejected", "skipped", "ranges"}};
     for (const auto& s : statuses) {
       auto now = checksums.find(s.mapping);
       bool changed = now != checksums.end() && !s.checksum.empty() && now->second != s.checksum;
-      fmt::print("{:<22} {:<12} {:>9} {:>9} {:>8} {:>8} {:>7}  {:<40} {}\n", s.mapping,
-                 s.state + (changed ? "*" : ""), s.read, s.written, s.rejected, s.skipped,
-                 fmt::format("{}/{}", s.ranges_done, s.ranges_total), last_run_text(s),
-                 lease_text(s));
+      table.push_back({s.mapping, s.state + (changed ? "*" : ""), group_digits(s.read),
+                       group_digits(s.written), group_digits(s.rejected), group_digits(s.skipped),
+                       fmt::format("{}/{}", s.ranges_done, s.ranges_total)});
+    }
+    // Columns as wide as their widest cell, the last run and a live lease on lines of their
+    // own under each mapping: the table stays within an 80-column terminal.
+    std::array<size_t, 7> width{};
+    for (const auto& row : table) {
+      for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+    }
+    for (size_t r = 0; r < table.size(); ++r) {
+      const auto& row = table[r];
+      std::string line = fmt::format("{:<{}}  {:<{}}", row[0], width[0], row[1], width[1]);
+      for (size_t c = 2; c < row.size(); ++c) line += fmt::format("  {:>{}}", row[c], width[c]);
+      fmt::print("{}\n", line);
+      if (r == 0) continue;
+      const state::MappingStatus& s = statuses[r - 1];
+      if (s.last_run) fmt::print("  last run {}\n", last_run_text(s));
+      if (s.lease_live) fmt::print("  lease: {}\n", lease_text(s));
     }
     for (const auto& s : statuses) {
       if (!s.range_leases.empty()) fmt::print("{}: {}\n", s.mapping, range_leases_text(s));

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -151,6 +152,14 @@ TEST_CASE("status shows each mapping before, during, after an interrupted run an
   CommandResult text = f.run("status makers.yaml parts.yaml");
   INFO(text.out);
   CHECK(text.out.find("complete") != std::string::npos);
+  // The table fits an 80-column terminal: figures grouped, the last run on a line of its own.
+  CHECK(text.out.find("parts    complete  100,000   99,000     1,000        0     1/1\n"
+                      "  last run ") != std::string::npos);
+  std::istringstream lines(text.out);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.rfind("target:", 0) == 0 || line.rfind("source:", 0) == 0) continue;  // the URLs
+    CHECK(line.size() <= 80);
+  }
   // A live holder elsewhere shows as running, with its lease.
   f.target.exec("UPDATE mapengine.mappings SET status = 'running', lease_owner = "
                 "'builder-7:4242:99', lease_until = now() + interval '5 minutes' "
