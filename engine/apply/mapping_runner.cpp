@@ -416,10 +416,16 @@ void MappingRun::load(const std::vector<state::RangeState>& ranges) {
     for (auto& t : threads) t.join();
   }
   if (shared_.text_batches > 0) {
+    // Which column and value kept the first batch in text, so that a user can tell why.
+    std::string why = "a value had no binary spelling the engine is sure of";
+    if (const auto& d = shared_.first_declined; d && d->column < program_->columns().size()) {
+      why = fmt::format("column {} value '{}' (first seen) has no binary spelling the engine is "
+                        "sure of",
+                        program_->columns()[d->column].name, d->value);
+    }
     log_event(spdlog::level::debug, "copy_format",
-              fmt::format("{}: {} batch(es) sent as COPY text: a value had no binary spelling "
-                          "the engine is sure of",
-                          mapping_.name, shared_.text_batches.load()),
+              fmt::format("{}: {} batch(es) sent as COPY text: {}", mapping_.name,
+                          shared_.text_batches.load(), why),
               {{"table", mapping_.name}});
   }
   progress_.running = false;

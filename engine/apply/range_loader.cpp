@@ -132,9 +132,13 @@ void produce_batches(RangeJob& job, SourceReader& reader) {
     long long built_no = 0;
     // The batch's binary form, when the table's types have one and every value takes it.
     auto encode = [&](Batch& batch) {
+      CopyBinaryEncoder::Declined declined;
       if (shared.binary && !batch.rows.empty() &&
-          !shared.binary->encode(batch.encoded, batch.binary)) {
-        ++shared.text_batches;
+          !shared.binary->encode(batch.encoded, batch.binary, &declined)) {
+        if (shared.text_batches++ == 0) {
+          std::lock_guard lock(shared.mutex);
+          shared.first_declined = std::move(declined);
+        }
       }
     };
     auto hand_over = [&](const RowBlock& block) {

@@ -36,6 +36,7 @@ struct MappingShared {
   bool joined = false;      // apply --join found another process applying the mapping
   std::optional<CopyBinaryEncoder> binary;  // batches' binary form; none: text only
   std::atomic<long long> text_batches{0};   // batches a value kept in text
+  std::optional<CopyBinaryEncoder::Declined> first_declined;  // guarded by mutex
   std::vector<int> loaded;  // ranges this process finished, guarded by mutex
   // Dry run with --sample: rows taken so far, whether rows were left out, and the rows set
   // aside because their parent row is outside an upstream mapping's sample (by column).

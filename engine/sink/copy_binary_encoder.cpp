@@ -203,6 +203,18 @@ bool parse_float(std::string_view text, Float& value) {
   return std::fabs(value) >= std::numeric_limits<Float>::min();
 }
 
+// A float's IEEE bits in network byte order.
+template <typename Float, typename Bits>
+bool append_float(std::string_view text, std::string& out) {
+  static_assert(sizeof(Float) == sizeof(Bits));
+  Float value = 0;
+  if (!parse_float(text, value)) return false;
+  Bits bits = 0;
+  std::memcpy(&bits, &value, sizeof bits);
+  put_big_endian(out, bits);
+  return true;
+}
+
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -266,22 +278,10 @@ bool append_binary_value(BinaryType type, std::string_view text, std::string& ou
       }
       return true;
     }
-    case BinaryType::kFloat4: {
-      float value = 0;
-      if (!parse_float(text, value)) return false;
-      uint32_t bits = 0;
-      std::memcpy(&bits, &value, sizeof bits);
-      put32(out, bits);
-      return true;
-    }
-    case BinaryType::kFloat8: {
-      double value = 0;
-      if (!parse_float(text, value)) return false;
-      uint64_t bits = 0;
-      std::memcpy(&bits, &value, sizeof bits);
-      put64(out, bits);
-      return true;
-    }
+    case BinaryType::kFloat4:
+      return append_float<float, uint32_t>(text, out);
+    case BinaryType::kFloat8:
+      return append_float<double, uint64_t>(text, out);
     case BinaryType::kNumeric:
       return append_numeric(text, out);
     case BinaryType::kUuid: {
@@ -322,10 +322,12 @@ bool append_binary_value(BinaryType type, std::string_view text, std::string& ou
   return false;
 }
 
-bool CopyBinaryEncoder::encode(std::string_view rows, std::string& out) const {
+bool CopyBinaryEncoder::encode(std::string_view rows, std::string& out,
+                               Declined* declined) const {
   const size_t start = out.size();
-  auto decline = [&] {
+  auto decline = [&](size_t column, std::string_view value) {
     out.resize(start);
+    if (declined != nullptr) *declined = {column, std::string(value.substr(0, 200))};
     return false;
   };
   std::string unescaped;
@@ -337,7 +339,9 @@ bool CopyBinaryEncoder::encode(std::string_view rows, std::string& out) const {
       const char delimiter = c + 1 < columns_.size() ? '\t' : '\n';
       size_t end = at;
       while (end < rows.size() && rows[end] != '\t' && rows[end] != '\n') ++end;
-      if (end == rows.size() || rows[end] != delimiter) return decline();
+      if (end == rows.size() || rows[end] != delimiter) {
+        return decline(c, rows.substr(at, end - at));
+      }
       std::string_view field = rows.substr(at, end - at);
       at = end + 1;
       if (field == "\\N") {
@@ -345,12 +349,12 @@ bool CopyBinaryEncoder::encode(std::string_view rows, std::string& out) const {
         continue;
       }
       if (field.find('\\') != std::string_view::npos) {
-        if (!unescape(field, unescaped)) return decline();
+        if (!unescape(field, unescaped)) return decline(c, field);
         field = unescaped;
       }
       const size_t length_at = out.size();
       put32(out, 0);
-      if (!append_binary_value(columns_[c], field, out)) return decline();
+      if (!append_binary_value(columns_[c], field, out)) return decline(c, field);
       const uint32_t length = static_cast<uint32_t>(out.size() - length_at - 4);
       for (int i = 0; i < 4; ++i) {
         out[length_at + static_cast<size_t>(i)] =

@@ -52,10 +52,17 @@ class CopyBinaryEncoder {
  public:
   explicit CopyBinaryEncoder(std::vector<BinaryType> columns) : columns_(std::move(columns)) {}
 
+  // What kept a batch in text: the column (its index in COPY order) and the value (as COPY
+  // text, at most 200 bytes).
+  struct Declined {
+    size_t column = 0;
+    std::string value;
+  };
+
   // The binary tuples of `rows` (COPY text lines, each ending in '\n', with the columns in
   // order) appended to `out`, without the format's header and trailer; false (and `out` as it
-  // was) when a value is declined.
-  bool encode(std::string_view rows, std::string& out) const;
+  // was, and `declined` set when given) when a value is declined.
+  bool encode(std::string_view rows, std::string& out, Declined* declined = nullptr) const;
 
   // What the COPY data starts and ends with.
   static std::string_view header();

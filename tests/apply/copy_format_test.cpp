@@ -55,6 +55,7 @@ columns:
   REQUIRE(binary.exit_code == 0);
   // The five batches of rows with an offset-less stamp went as text.
   CHECK_THAT(binary.out, Catch::Contains("items_binary: 5 batch(es) sent as COPY text"));
+  CHECK_THAT(binary.out, Catch::Contains("COPY text: column at value '2020-"));
   auto text = f.run("apply --no-progress --copy-format text items_text.yaml");
   INFO(text.out);
   REQUIRE(text.exit_code == 0);

@@ -120,6 +120,11 @@ TEST_CASE("copy binary: rows of COPY text become tuples, and an unknown escape o
   CHECK(hex ==
         "0002" "00000004" "00000001" "00000003" "610962"
         "0002" "00000004" "00000002" "ffffffff");
+  CopyBinaryEncoder::Declined why;
+  std::string unused;
+  CHECK_FALSE(encoder.encode("1\ta\n2.5\tb\n", unused, &why));
+  CHECK(why.column == 0);
+  CHECK(why.value == "2.5");
   for (const char* declined : {"1\ta\\x41\n", "1\ta\tb\n", "1\n", "1\ta", "x\ta\n"}) {
     INFO(declined);
     std::string again = "kept";
